@@ -1,0 +1,107 @@
+# sluice build.
+#
+#   make            build/sluice (optimised, warnings as errors)
+#   make asan       build/asan/sluice (AddressSanitizer + UBSan), used by the tests
+#   make unit       build and run the C unit tests (under the sanitizers)
+#   make test       install what the suite needs, then unit + end-to-end tests
+#   make run        install what the server needs, build, run on ./data
+#   make bench      the benchmark (see bench/README.md)
+#
+# Sources are discovered: every src/**/*.c except src/main.c goes into a
+# static library that the server, the unit tests and the fuzzers link.
+
+CC      ?= cc
+PKGS    := libevent libevent_pthreads jansson sqlite3 libcrypto
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wpointer-arith -Wformat=2
+STD     := -std=c17 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+
+# Fail early, naming the Debian package that is missing.
+PKG_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
+ifneq ($(PKG_OK),yes)
+ifeq ($(filter deps help clean,$(MAKECMDGOALS)),)
+$(info missing build libraries: $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
+$(info install them with: scripts/install-deps.sh build   (Debian: libevent-dev libjansson-dev libsqlite3-dev libssl-dev))
+$(error missing build libraries)
+endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+CFLAGS_ALL  = $(STD) $(WARN) $(OPT) -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRC   := $(shell find src -name '*.c' ! -path src/main.c | sort)
+UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+HEADERS   := $(shell find src tests/unit -name '*.h')
+
+LIB_OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
+LIB_OBJ_ASAN := $(LIB_SRC:%.c=build/asan/obj/%.o)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all asan unit test e2e run deps clean bench help fmt
+all: build/sluice
+
+help:
+	@sed -n '3,9p' Makefile
+
+build/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
+
+build/asan/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "CC [asan] $<"; $(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -c $< -o $@
+
+build/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/libsluice.a: $(LIB_OBJ_ASAN)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/sluice: build/obj/src/main.o build/libsluice.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+build/asan/sluice: build/asan/obj/src/main.o build/asan/libsluice.a
+	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -o $@ $^ $(PKG_LIBS)
+
+build/asan/tests/%: tests/unit/%.c build/asan/libsluice.a tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -Itests/unit -o $@ $< build/asan/libsluice.a $(PKG_LIBS)
+
+asan: build/asan/sluice
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+deps:
+	scripts/install-deps.sh all
+
+e2e: build/sluice build/asan/sluice
+	scripts/run-e2e.sh
+
+test:
+	scripts/install-deps.sh all
+	$(MAKE) --no-print-directory all asan
+	$(MAKE) --no-print-directory unit
+	scripts/run-e2e.sh
+
+run:
+	scripts/install-deps.sh build
+	$(MAKE) --no-print-directory all
+	build/sluice serve
+
+bench:
+	scripts/install-deps.sh all
+	$(MAKE) --no-print-directory all
+	bench/run.sh
+
+fmt:
+	clang-format -i $(shell find src tests/unit bench -name '*.[ch]')
+
+clean:
+	rm -rf build

@@ -1,0 +1,35 @@
+/*
+ * buf.h - a growable byte buffer, always NUL-terminated for convenience.
+ * The buffer owns its bytes; buf_free() releases them, buf_steal() hands
+ * them to the caller.  Allocation failure aborts: the server cannot answer
+ * anything sensible without memory for its reply.
+ */
+#ifndef SLUICE_BUF_H
+#define SLUICE_BUF_H
+
+#include <stddef.h>
+
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} buf;
+
+void buf_init(buf *b);
+void buf_free(buf *b);
+void buf_reserve(buf *b, size_t extra);
+void buf_append(buf *b, const void *data, size_t len);
+void buf_puts(buf *b, const char *s);
+void buf_putc(buf *b, char c);
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the bytes (NUL-terminated, caller frees) and leaves b empty. */
+char *buf_steal(buf *b);
+
+/* Allocation helpers that abort on failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif

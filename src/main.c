@@ -1,0 +1,238 @@
+/*
+ * main.c - the command line: `sluice serve`, `sluice schedule preview`,
+ * `sluice version`.
+ *
+ * Threads of a running server: the event-loop thread (this one) owns the
+ * HTTP front and every service's in-memory state; the store's committer
+ * thread owns the database writer.  They meet only through the store's
+ * submit/completion queues.
+ */
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/log.h"
+#include "server/http.h"
+#include "sqs/sqs.h"
+#include "store/store.h"
+
+#define SLUICE_VERSION "0.1.0"
+#define DRAIN_LIMIT_MS 10000
+
+typedef struct serve_options {
+    const char *host;
+    int port;
+    const char *data_dir;
+    const char *region;
+    const char *account;
+    const char *log_level;
+} serve_options;
+
+/* The running server's parts, owned by serve() on the event-loop thread. */
+typedef struct server {
+    struct event_base *base;
+    store *store;
+    struct event *store_wakeup;
+    http_server *http;
+    sqs_service *sqs;
+    api_service *sqs_api;
+    struct event *drain_timer;
+    int drain_ticks;
+    bool draining;
+} server;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sluice serve [options]\n"
+            "       sluice schedule preview EXPRESSION [--timezone TZ] [--after TIME]\n"
+            "                              [--count N] [--start-date TIME] [--end-date TIME]\n"
+            "       sluice version\n"
+            "\n"
+            "serve options:\n"
+            "  --host HOST        address to listen on (default 127.0.0.1)\n"
+            "  --port PORT        port to listen on (default 4566)\n"
+            "  --data-dir DIR     where state is kept (default ./data)\n"
+            "  --region REGION    region in ARNs and URLs (default us-east-1)\n"
+            "  --account-id ID    account of unsigned or unknown callers (default 000000000000)\n"
+            "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+            "  --help             this text\n");
+}
+
+/* Runs on the committer thread: ask the loop to run completions. */
+static void store_wakeup(void *arg)
+{
+    server *s = arg;
+    event_active(s->store_wakeup, EV_READ, 0);
+}
+
+static void run_completions(evutil_socket_t fd, short what, void *arg)
+{
+    server *s = arg;
+    store_run_completions(s->store);
+}
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    server *s = arg;
+
+    s->drain_ticks++;
+    if (http_server_outstanding(s->http) == 0 || s->drain_ticks * 10 > DRAIN_LIMIT_MS) {
+        event_del(s->drain_timer);
+        event_base_loopexit(s->base, NULL);
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    server *s = arg;
+    struct timeval tick = {0, 10000};
+
+    if (s->draining)
+        return;
+    s->draining = true;
+    log_info("main", "signal=%d received, finishing calls in progress", (int)sig);
+    http_server_stop_accepting(s->http);
+    /* Parked long polls answer now, empty, as if their wait had ended. */
+    for (size_t i = 0; i < s->sqs->queues.cap; i++) {
+        sqs_queue *q = s->sqs->queues.keys[i] ? s->sqs->queues.vals[i] : NULL;
+        while (q && q->waiters) {
+            sqs_waiter *w = q->waiters;
+            event_active(w->timer, EV_TIMEOUT, 0);
+            break;
+        }
+    }
+    s->drain_timer = event_new(s->base, -1, EV_PERSIST, drain_tick, s);
+    event_add(s->drain_timer, &tick);
+}
+
+static int parse_serve(int argc, char **argv, serve_options *o)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, NULL, 'h'},     {"port", required_argument, NULL, 'p'},
+        {"data-dir", required_argument, NULL, 'd'}, {"region", required_argument, NULL, 'r'},
+        {"account-id", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': o->host = optarg; break;
+        case 'p': o->port = atoi(optarg); break;
+        case 'd': o->data_dir = optarg; break;
+        case 'r': o->region = optarg; break;
+        case 'a': o->account = optarg; break;
+        case 'l': o->log_level = optarg; break;
+        default:
+            usage(c == '?' && optopt == 0 ? stdout : stderr);
+            return c == '?' && optopt == 0 ? 1 : 2;
+        }
+    }
+    if (o->port <= 0 || o->port > 65535) {
+        fprintf(stderr, "sluice: --port must be between 1 and 65535\n");
+        return 2;
+    }
+    if (log_level_parse(o->log_level) < 0) {
+        fprintf(stderr, "sluice: --log-level must be debug, info, warn or error\n");
+        return 2;
+    }
+    return 0;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int serve(int argc, char **argv)
+{
+    serve_options o = {"127.0.0.1", 4566, "./data", "us-east-1", "000000000000", "info"};
+    server s;
+    char err[512];
+    int rc = parse_serve(argc, argv, &o);
+
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    log_threshold = (enum log_level)log_level_parse(o.log_level);
+    memset(&s, 0, sizeof s);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    evthread_use_pthreads();
+    s.base = event_base_new();
+    s.store_wakeup = event_new(s.base, -1, 0, run_completions, &s);
+
+    s.store = store_open(o.data_dir, store_wakeup, &s, err, sizeof err);
+    if (!s.store) {
+        log_error("main", "storage failed to open: %s", err);
+        return 1;
+    }
+    s.sqs = sqs_service_new(s.base, s.store, o.region, o.account);
+    if (sqs_service_load(s.sqs) < 0) {
+        log_error("main", "loading SQS state failed data_dir=%s", o.data_dir);
+        return 1;
+    }
+    s.sqs_api = sqs_api_service(s.sqs);
+
+    http_config hc = {o.host, o.port, o.region, o.account, 10u << 20};
+    s.http = http_server_start(s.base, &hc);
+    if (!s.http)
+        return 1;
+    http_server_add_service(s.http, s.sqs_api);
+
+    struct event *sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
+    struct event *sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+    log_info("main", "sluice %s listening host=%s port=%d data_dir=%s region=%s account=%s",
+             SLUICE_VERSION, o.host, o.port, o.data_dir, o.region, o.account);
+    log_info("main", "signatures are not verified: listening for local development use");
+
+    event_base_dispatch(s.base);
+
+    log_info("main", "shutting down");
+    http_server_free(s.http);
+    sqs_service_free(s.sqs);
+    free(s.sqs_api);
+    store_close(s.store);
+    event_free(sigterm);
+    event_free(sigint);
+    if (s.drain_timer)
+        event_free(s.drain_timer);
+    event_free(s.store_wakeup);
+    event_base_free(s.base);
+    libevent_global_shutdown();
+    log_info("main", "stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0) {
+        printf("sluice %s\n", SLUICE_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,404 @@
+/*
+ * http.c - the HTTP front; see http.h.
+ *
+ * Threads: everything here runs on the event-loop thread.  A request's way:
+ * evhttp parses it, on_request() decodes it into an api_call (routing.c
+ * logic inline below), the service handler runs, and when it is done (at
+ * once, or after a commit or a long poll) finish_call() renders the result
+ * and sends it.  A client that disconnects while its call is parked has the
+ * call cancelled; one that disconnects while a commit is pending gets its
+ * request freed by evhttp when the reply is attempted.
+ */
+#include "server/http.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/log.h"
+#include "wire/form.h"
+#include "wire/query.h"
+#include "wire/sigv4.h"
+
+#define MAX_SERVICES 8
+#define EVHTTP_BODY_LIMIT (32u << 20)
+
+struct http_server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *socket;
+    http_config cfg;
+    api_service *services[MAX_SERVICES];
+    size_t nservices;
+    size_t outstanding;
+};
+
+typedef struct call_ctx {
+    http_server *srv;
+    struct evhttp_request *req;
+    char *host;
+    char *path;
+} call_ctx;
+
+/* --- responses ------------------------------------------------------------------ */
+
+static void send_body(struct evhttp_request *req, int status, const char *content_type,
+                      const char *request_id, const char *query_error, const char *body,
+                      size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evbuffer *out = evbuffer_new();
+
+    evhttp_add_header(h, "Content-Type", content_type);
+    if (request_id) {
+        evhttp_add_header(h, "x-amzn-RequestId", request_id);
+        evhttp_add_header(h, "x-amz-request-id", request_id);
+    }
+    if (query_error)
+        evhttp_add_header(h, "x-amzn-query-error", query_error);
+    evbuffer_add(out, body, len);
+    evhttp_send_reply(req, status, NULL, out);
+    evbuffer_free(out);
+}
+
+static const char *json_content_type(const api_call *call)
+{
+    return call->protocol == WIRE_JSON11 ? "application/x-amz-json-1.1"
+           : call->protocol == WIRE_REST_JSON ? "application/json"
+                                              : "application/x-amz-json-1.0";
+}
+
+static void render_error(api_call *call, buf *out, int *status, char *query_error,
+                         size_t qlen)
+{
+    const aws_error *e = aws_error_get(call->error);
+    const char *msg = call->error_message ? call->error_message : "";
+
+    *status = e->http_status;
+    if (call->protocol == WIRE_QUERY) {
+        query_render_error(out, call->service ? call->service->xml_namespace
+                                              : "http://queue.amazonaws.com/doc/2012-11-05/",
+                           e, msg, call->request_id);
+        return;
+    }
+    const char *ns = call->service ? call->service->json_type_ns : "com.amazonaws";
+    if (call->error == AWS_ERR_SERIALIZATION || call->error == AWS_ERR_UNKNOWN_OPERATION)
+        ns = "com.amazon.coral.service";
+    char type[256];
+    snprintf(type, sizeof type, "%s#%s", ns, e->json_name);
+    json_t *body = json_pack("{s:s,s:s}", "__type", type, "message", msg);
+    char *text = json_dumps(body, JSON_COMPACT);
+    buf_puts(out, text);
+    free(text);
+    json_decref(body);
+    snprintf(query_error, qlen, "%s;%s", e->query_code, e->sender_fault ? "Sender" : "Receiver");
+}
+
+static void free_call(api_call *call)
+{
+    call_ctx *ctx = call->server_data;
+
+    json_decref(call->input);
+    json_decref(call->output);
+    free(call->error_message);
+    if (ctx) {
+        free(ctx->host);
+        free(ctx->path);
+        free(ctx);
+    }
+    free(call);
+}
+
+static void finish_call(api_call *call)
+{
+    call_ctx *ctx = call->server_data;
+    struct evhttp_request *req = ctx->req;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    char query_error[256] = "";
+    int status = 200;
+    buf out;
+
+    if (evcon)
+        evhttp_connection_set_closecb(evcon, NULL, NULL);
+    buf_init(&out);
+    if (call->has_error) {
+        render_error(call, &out, &status, query_error, sizeof query_error);
+        log_debug("http", "error action=%s code=%s request_id=%s", call->action,
+                  aws_error_get(call->error)->query_code, call->request_id);
+    } else if (call->protocol == WIRE_QUERY) {
+        query_render_result(&out, call->service, call->action, call->output, call->request_id);
+    } else {
+        char *text = call->output ? json_dumps(call->output, JSON_COMPACT) : NULL;
+        buf_puts(&out, text ? text : "{}");
+        free(text);
+    }
+    send_body(req, status, call->protocol == WIRE_QUERY ? "text/xml" : json_content_type(call),
+              call->request_id, *query_error ? query_error : NULL, out.data ? out.data : "",
+              out.len);
+    buf_free(&out);
+    ctx->srv->outstanding--;
+    free_call(call);
+}
+
+/* The client went away while its call was parked. */
+static void on_connection_closed(struct evhttp_connection *evcon, void *arg)
+{
+    api_call *call = arg;
+    call_ctx *ctx = call->server_data;
+
+    if (!call->cancel)
+        return;
+    call->cancel(call);
+    log_debug("http", "client left a parked call action=%s request_id=%s", call->action,
+              call->request_id);
+    ctx->srv->outstanding--;
+    /* A detached request is ours to free; an attached one evhttp frees. */
+    if (evhttp_request_get_connection(ctx->req) == NULL)
+        evhttp_request_free(ctx->req);
+    free_call(call);
+}
+
+/* --- routing ---------------------------------------------------------------------- */
+
+static api_service *service_by_target(http_server *srv, const char *prefix, size_t n)
+{
+    for (size_t i = 0; i < srv->nservices; i++) {
+        const char *t = srv->services[i]->json_target;
+        if (t && strlen(t) == n && strncmp(t, prefix, n) == 0)
+            return srv->services[i];
+    }
+    return NULL;
+}
+
+static api_service *service_by_name(http_server *srv, const char *name)
+{
+    for (size_t i = 0; i < srv->nservices; i++)
+        if (strcmp(srv->services[i]->name, name) == 0)
+            return srv->services[i];
+    return NULL;
+}
+
+static api_service *service_by_action(http_server *srv, const char *action)
+{
+    for (size_t i = 0; i < srv->nservices; i++)
+        if (api_find_action(srv->services[i], action))
+            return srv->services[i];
+    return NULL;
+}
+
+static void reply_health(struct evhttp_request *req, http_server *srv)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "{\"status\":\"ok\",\"outstanding\":%zu}",
+                     srv->outstanding);
+    send_body(req, 200, "application/json", NULL, NULL, body, (size_t)n);
+}
+
+/* Decodes an AWS JSON request.  Sets the call's service, action and input,
+ * or its error. */
+static void decode_json(http_server *srv, api_call *call, const char *target, const char *body,
+                        size_t len, const char *content_type)
+{
+    const char *dot = strrchr(target, '.');
+
+    call->protocol = content_type && strstr(content_type, "1.1") ? WIRE_JSON11 : WIRE_JSON10;
+    call->service = dot ? service_by_target(srv, target, (size_t)(dot - target)) : NULL;
+    snprintf(call->action, sizeof call->action, "%s", dot ? dot + 1 : target);
+    if (!call->service) {
+        api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s", target);
+        return;
+    }
+    if (len == 0) {
+        call->input = json_object();
+        return;
+    }
+    json_error_t jerr;
+    call->input = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+    if (!json_is_object(call->input)) {
+        json_decref(call->input);
+        call->input = json_object();
+        api_fail(call, AWS_ERR_SERIALIZATION, "Start of structure or map found where not "
+                 "expected, or the request body is not valid JSON.");
+    }
+}
+
+/* Decodes a Query request from the URI's query string and a form body. */
+static void decode_query(http_server *srv, api_call *call, const char *uri_query,
+                         const char *body, size_t len, const char *content_type,
+                         const sigv4_scope *scope, bool scoped)
+{
+    form f;
+    const char *action;
+
+    call->protocol = WIRE_QUERY;
+    call->input = json_object();
+    form_init(&f);
+    if ((uri_query && form_parse(&f, uri_query, strlen(uri_query)) < 0) ||
+        (len && form_parse(&f, body, len) < 0)) {
+        form_free(&f);
+        api_fail(call, AWS_ERR_MALFORMED_QUERY_STRING,
+                 "The request's form encoding is malformed.");
+        return;
+    }
+    sigv4_scope presigned;
+    const char *cred = form_get(&f, "X-Amz-Credential");
+    if (!scoped && cred && sigv4_parse_credential(cred, &presigned)) {
+        scope = &presigned;
+        scoped = true;
+    }
+    action = form_get(&f, "Action");
+    if (!action || !*action) {
+        form_free(&f);
+        api_fail(call, AWS_ERR_INVALID_ACTION, "The request must contain the parameter Action.");
+        return;
+    }
+    snprintf(call->action, sizeof call->action, "%s", action);
+    if (!call->service && scoped)
+        call->service = service_by_name(srv, scope->service);
+    if (!call->service || !api_find_action(call->service, action))
+        call->service = service_by_action(srv, action);
+    if (!call->service) {
+        form_free(&f);
+        api_fail(call, AWS_ERR_INVALID_ACTION, "The action %s is not valid for this endpoint.",
+                 call->action);
+        return;
+    }
+    json_decref(call->input);
+    call->input = query_to_json(&f, call->service->query_rules);
+    form_free(&f);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    http_server *srv = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evbuffer *body_buf = evhttp_request_get_input_buffer(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *target = evhttp_find_header(in, "X-Amz-Target");
+    const char *content_type = evhttp_find_header(in, "Content-Type");
+    const char *host = evhttp_find_header(in, "Host");
+    size_t len = evbuffer_get_length(body_buf);
+    sigv4_scope scope;
+    bool scoped;
+
+    if (!path || !*path)
+        path = "/";
+    if (strcmp(path, "/_sluice/health") == 0) {
+        reply_health(req, srv);
+        return;
+    }
+
+    api_call *call = xcalloc(1, sizeof *call);
+    call_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->srv = srv;
+    ctx->req = req;
+    ctx->host = xstrdup(host ? host : "");
+    ctx->path = xstrdup(path);
+    call->server_data = ctx;
+    call->finish = finish_call;
+    call->host = ctx->host;
+    call->path = ctx->path;
+    call->region = srv->cfg.region;
+    call->account = srv->cfg.account;
+    call->access_key = "";
+    uuid_v4(call->request_id);
+    srv->outstanding++;
+
+    scoped = sigv4_parse_authorization(evhttp_find_header(in, "Authorization"), &scope);
+    const char *body = len ? (const char *)evbuffer_pullup(body_buf, -1) : "";
+
+    if (len > srv->cfg.max_body_bytes) {
+        call->protocol = target ? WIRE_JSON10 : WIRE_QUERY;
+        call->input = json_object();
+        api_fail(call, AWS_ERR_REQUEST_TOO_LARGE, "Request body is larger than %zu bytes.",
+                 srv->cfg.max_body_bytes);
+    } else if (target) {
+        if (scoped)
+            call->service = service_by_name(srv, scope.service);
+        decode_json(srv, call, target, body, len, content_type);
+    } else {
+        bool form_body = evhttp_request_get_command(req) != EVHTTP_REQ_GET;
+        decode_query(srv, call, uri ? evhttp_uri_get_query(uri) : NULL, body,
+                     form_body ? len : 0, content_type, &scope, scoped);
+    }
+
+    if (!call->has_error) {
+        const api_action *a = api_find_action(call->service, call->action);
+        if (!a) {
+            if (call->protocol == WIRE_QUERY)
+                api_fail(call, AWS_ERR_INVALID_ACTION,
+                         "The action %s is not valid for this endpoint.", call->action);
+            else
+                api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s",
+                         call->action);
+        } else if (a->handler(call) == API_PENDING) {
+            struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+            if (call->cancel && evcon)
+                evhttp_connection_set_closecb(evcon, on_connection_closed, call);
+            return;
+        }
+    }
+    finish_call(call);
+}
+
+/* --- lifecycle ---------------------------------------------------------------------- */
+
+http_server *http_server_start(struct event_base *base, const http_config *cfg)
+{
+    http_server *srv = xcalloc(1, sizeof *srv);
+
+    srv->base = base;
+    srv->cfg = *cfg;
+    srv->http = evhttp_new(base);
+    evhttp_set_max_body_size(srv->http, EVHTTP_BODY_LIMIT);
+    evhttp_set_max_headers_size(srv->http, 64 * 1024);
+    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                              EVHTTP_REQ_PATCH);
+    /* Long polls hold a request for up to 20 s; idle keep-alive is cut later. */
+    evhttp_set_timeout(srv->http, 120);
+    evhttp_set_default_content_type(srv->http, "application/json");
+    evhttp_set_gencb(srv->http, on_request, srv);
+    srv->socket = evhttp_bind_socket_with_handle(srv->http, cfg->host, (ev_uint16_t)cfg->port);
+    if (!srv->socket) {
+        log_error("http", "cannot listen host=%s port=%d", cfg->host, cfg->port);
+        evhttp_free(srv->http);
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void http_server_add_service(http_server *srv, api_service *svc)
+{
+    if (srv->nservices < MAX_SERVICES)
+        srv->services[srv->nservices++] = svc;
+}
+
+void http_server_stop_accepting(http_server *srv)
+{
+    if (srv->socket) {
+        evhttp_del_accept_socket(srv->http, srv->socket);
+        srv->socket = NULL;
+    }
+}
+
+size_t http_server_outstanding(const http_server *srv)
+{
+    return srv->outstanding;
+}
+
+void http_server_free(http_server *srv)
+{
+    if (!srv)
+        return;
+    evhttp_free(srv->http);
+    free(srv);
+}

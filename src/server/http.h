@@ -1,0 +1,37 @@
+/*
+ * http.h - the HTTP front: one libevent evhttp listener on one port for
+ * every service.  It routes each request to a service and action by its
+ * X-Amz-Target header, its Action parameter or its SigV4 credential scope,
+ * decodes it into an api_call, and renders the handler's result in the
+ * protocol the request came in.
+ */
+#ifndef SLUICE_HTTP_H
+#define SLUICE_HTTP_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wire/api.h"
+
+typedef struct http_server http_server;
+
+typedef struct http_config {
+    const char *host;
+    int port;
+    const char *region;
+    const char *account;
+    size_t max_body_bytes;
+} http_config;
+
+/* Binds and starts serving on base.  NULL (with a logged reason) on failure. */
+http_server *http_server_start(struct event_base *base, const http_config *cfg);
+/* Registers a service (not owned). */
+void http_server_add_service(http_server *srv, api_service *svc);
+/* Stops accepting connections; calls in progress still finish. */
+void http_server_stop_accepting(http_server *srv);
+/* Calls started and not yet answered. */
+size_t http_server_outstanding(const http_server *srv);
+void http_server_free(http_server *srv);
+
+#endif

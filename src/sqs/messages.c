@@ -1,0 +1,950 @@
+/*
+ * messages.c - the message actions: send, receive (with long polling),
+ * delete, change visibility, and their batch forms.
+ *
+ * A send is validated, written to the store, and only after the commit
+ * added to the queue's index and answered, so a received message is always
+ * durable.  A receive reserves messages in memory at once (so concurrent
+ * receives never share one), writes their new delivery state, and answers
+ * after the commit.  A receive that finds nothing and may wait parks as a
+ * waiter on the queue and is run again when a message becomes visible.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/codec.h"
+#include "core/log.h"
+#include "sqs/sqs.h"
+
+/* ------------------------------------------------------------------ sending */
+
+typedef struct send_ctx {
+    api_call *call;
+    sqs_service *svc;
+    sqs_queue *queue;
+    sqs_message **msgs;
+    size_t n;
+} send_ctx;
+
+/* A scratch call that collects one batch entry's error. */
+static void scratch_init(api_call *scratch, const api_call *call)
+{
+    memset(scratch, 0, sizeof *scratch);
+    scratch->protocol = call->protocol;
+    scratch->service = call->service;
+    scratch->account = call->account;
+}
+
+static void add_failure(api_call *call, const char *id, const api_call *scratch)
+{
+    json_t *failed = json_object_get(api_out(call), "Failed");
+    const aws_error *e = aws_error_get(scratch->error);
+
+    if (!failed) {
+        failed = json_array();
+        json_object_set_new(api_out(call), "Failed", failed);
+    }
+    json_array_append_new(failed, json_pack("{s:s,s:b,s:s,s:s}", "Id", id, "SenderFault",
+                                            e->sender_fault, "Code", e->query_code, "Message",
+                                            scratch->error_message ? scratch->error_message : ""));
+}
+
+static void add_success(api_call *call, json_t *entry)
+{
+    json_t *ok = json_object_get(api_out(call), "Successful");
+
+    if (!ok) {
+        ok = json_array();
+        json_object_set_new(api_out(call), "Successful", ok);
+    }
+    json_array_append_new(ok, entry);
+}
+
+/* Validates one message to send and builds it (not yet indexed).  The
+ * result object gets MessageId and the MD5s.  NULL with call's error set. */
+static sqs_message *prepare_message(api_call *call, sqs_service *svc, sqs_queue *q,
+                                    json_t *in, json_t *result, long *size_out)
+{
+    const char *body = NULL;
+    size_t body_len = 0;
+    long long delay = -1;
+    json_t *attrs = NULL, *sys = NULL;
+    long attrs_size = 0;
+    char md5[33];
+    int rc;
+
+    if ((rc = param_str(call, in, "MessageBody", &body, &body_len)) < 0)
+        return NULL;
+    if (!rc || body_len == 0) {
+        api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                 "The request must contain the parameter MessageBody.");
+        return NULL;
+    }
+    if (!utf8_valid(body, body_len)) {
+        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
+                 "Invalid characters found in the message body: it is not valid UTF-8.");
+        return NULL;
+    }
+    long bad = sqs_body_invalid_char(body, body_len);
+    if (bad >= 0) {
+        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
+                 "Invalid binary character '#x%lX' was found in the message body, the set of "
+                 "allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | "
+                 "#x10000 to #x10FFFF", bad);
+        return NULL;
+    }
+    if (param_int(call, in, "DelaySeconds", &delay) < 0)
+        return NULL;
+    if (delay != -1 && (delay < 0 || delay > SQS_MAX_DELAY)) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
+                 ">= 0 and <= 900.", delay);
+        return NULL;
+    }
+    if (q->fifo && delay > 0) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter DelaySeconds is invalid. Reason: The request include "
+                 "parameter that is not valid for this queue type.", delay);
+        return NULL;
+    }
+    if (param_object(call, in, "MessageAttributes", &attrs) < 0 ||
+        param_object(call, in, "MessageSystemAttributes", &sys) < 0)
+        return NULL;
+    if (attrs && (attrs_size = sqs_message_attrs_validate(call, attrs, false)) < 0)
+        return NULL;
+    if (sys && sqs_message_attrs_validate(call, sys, true) < 0)
+        return NULL;
+    long total = (long)body_len + attrs_size;
+    if (total > q->max_message_size) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "One or more parameters are invalid. Reason: Message must be shorter than %d "
+                 "bytes.", q->max_message_size);
+        return NULL;
+    }
+    if (q->fifo) {
+        const char *group = NULL;
+        if (param_str(call, in, "MessageGroupId", &group, NULL) < 0)
+            return NULL;
+        if (!group) {
+            api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                     "The request must contain the parameter MessageGroupId.");
+            return NULL;
+        }
+    }
+    *size_out = total;
+
+    /* Build the message. */
+    int64_t now = clock_now_ms();
+    sqs_message *m = sqs_message_new(q, store_next_message_seq(svc->store));
+    uuid_v4(m->message_id);
+    m->sent_ms = now;
+    m->visible_at_ms = now + (delay >= 0 ? delay : q->delay_seconds) * 1000;
+
+    json_t *meta = json_pack("{s:s}", "sender",
+                             call->access_key && *call->access_key ? call->access_key
+                                                                   : call->account);
+    json_t *trace = sys ? json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue")
+                        : NULL;
+    if (trace)
+        json_object_set(meta, "trace", trace);
+    const char *group = NULL;
+    if (param_str(call, in, "MessageGroupId", &group, NULL) > 0)
+        json_object_set_new(meta, "group", json_string(group));
+    m->meta = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+
+    char *attrs_text = attrs && json_object_size(attrs) ? json_dumps(attrs, JSON_COMPACT) : NULL;
+    sqs_message_cache(svc, m, body, body_len, attrs_text, attrs_text ? strlen(attrs_text) : 0);
+    if (!m->cached) {
+        /* Over the cache budget: the store keeps the payload; carry it to
+         * the commit through the batch only. */
+        m->body = xstrndup(body, body_len);
+        m->attrs = attrs_text ? xstrdup(attrs_text) : NULL;
+        m->attrs_len = attrs_text ? strlen(attrs_text) : 0;
+    }
+    free(attrs_text);
+
+    json_object_set_new(result, "MessageId", json_string(m->message_id));
+    sqs_md5_hex(body, body_len, md5);
+    json_object_set_new(result, "MD5OfMessageBody", json_string(md5));
+    if (attrs && json_object_size(attrs)) {
+        sqs_message_attrs_md5(attrs, md5);
+        json_object_set_new(result, "MD5OfMessageAttributes", json_string(md5));
+    }
+    if (sys && json_object_size(sys)) {
+        sqs_message_attrs_md5(sys, md5);
+        json_object_set_new(result, "MD5OfMessageSystemAttributes", json_string(md5));
+    }
+    return m;
+}
+
+static void put_message_row(store_batch *b, const sqs_message *m)
+{
+    store_message row = {
+        .seq = m->seq,
+        .container = m->queue->id,
+        .message_id = m->message_id,
+        .sent_ms = m->sent_ms,
+        .visible_at_ms = m->visible_at_ms,
+        .first_receive_ms = 0,
+        .receive_count = 0,
+        .meta = m->meta,
+        .attributes = m->attrs,
+        .attributes_len = m->attrs_len,
+        .body = m->body,
+        .body_len = m->body_len,
+    };
+    store_put_message(b, &row);
+}
+
+static void send_done(void *arg, int status)
+{
+    send_ctx *ctx = arg;
+    sqs_service *svc = ctx->svc;
+    sqs_queue *q = ctx->queue;
+    int64_t now = clock_now_ms();
+
+    for (size_t i = 0; i < ctx->n; i++) {
+        sqs_message *m = ctx->msgs[i];
+        if (status != 0 || q->deleted) {
+            sqs_message_free(svc, m);
+            continue;
+        }
+        if (!m->cached) {
+            free(m->body);
+            free(m->attrs);
+            m->body = m->attrs = NULL;
+            m->attrs_len = 0;
+        }
+        sqs_index_add(svc, m, now);
+    }
+    if (status != 0) {
+        json_decref(ctx->call->output);
+        ctx->call->output = NULL;
+        api_fail(ctx->call, AWS_ERR_SERVICE_UNAVAILABLE,
+                 "The request has failed due to a temporary failure of the server.");
+    } else if (!q->deleted) {
+        sqs_wake_waiters(svc, q);
+    }
+    api_finish(ctx->call);
+    sqs_queue_unref(svc, q);
+    free(ctx->msgs);
+    free(ctx);
+}
+
+static api_status submit_sends(sqs_service *svc, api_call *call, sqs_queue *q,
+                               sqs_message **msgs, size_t n)
+{
+    if (n == 0) {
+        free(msgs);
+        return API_DONE;
+    }
+    store_batch *b = store_batch_new();
+    for (size_t i = 0; i < n; i++)
+        put_message_row(b, msgs[i]);
+    send_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->call = call;
+    ctx->svc = svc;
+    ctx->queue = q;
+    ctx->msgs = msgs;
+    ctx->n = n;
+    q->refs++;
+    store_submit(svc->store, b, send_done, ctx);
+    return API_PENDING;
+}
+
+api_status sqs_send_message(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    long size;
+
+    if (!q)
+        return API_DONE;
+    sqs_message *m = prepare_message(call, svc, q, call->input, api_out(call), &size);
+    if (!m)
+        return API_DONE;
+    sqs_message **msgs = xcalloc(1, sizeof *msgs);
+    msgs[0] = m;
+    return submit_sends(svc, call, q, msgs, 1);
+}
+
+static bool valid_entry_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 80)
+        return false;
+    for (; *id; id++)
+        if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') ||
+              (*id >= '0' && *id <= '9') || *id == '-' || *id == '_'))
+            return false;
+    return true;
+}
+
+/* The checks every batch action makes on the whole request. */
+static json_t *batch_entries(api_call *call, const char *entry_name)
+{
+    json_t *entries = NULL;
+    size_t i, j;
+    json_t *e;
+
+    if (param_list(call, call->input, "Entries", &entries) < 0)
+        return NULL;
+    if (!entries || json_array_size(entries) == 0) {
+        api_fail(call, AWS_ERR_SQS_EMPTY_BATCH,
+                 "There should be at least one %s in the request.", entry_name);
+        return NULL;
+    }
+    if (json_array_size(entries) > SQS_MAX_BATCH) {
+        api_fail(call, AWS_ERR_SQS_TOO_MANY_ENTRIES,
+                 "Maximum number of entries per request are %d. You have sent %zu.",
+                 SQS_MAX_BATCH, json_array_size(entries));
+        return NULL;
+    }
+    json_array_foreach(entries, i, e) {
+        const char *id = NULL;
+        if (!json_is_object(e)) {
+            api_fail(call, AWS_ERR_SERIALIZATION, "Each entry must be a structure.");
+            return NULL;
+        }
+        if (param_str(call, e, "Id", &id, NULL) < 0)
+            return NULL;
+        if (!id) {
+            api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                     "The request must contain the parameter %s.%zu.Id.", entry_name, i + 1);
+            return NULL;
+        }
+        if (!valid_entry_id(id)) {
+            api_fail(call, AWS_ERR_SQS_INVALID_BATCH_ENTRY_ID,
+                     "A batch entry id can only contain alphanumeric characters, hyphens and "
+                     "underscores. It can be at most 80 letters long.");
+            return NULL;
+        }
+        for (j = 0; j < i; j++) {
+            const char *other = json_string_value(json_object_get(json_array_get(entries, j),
+                                                                  "Id"));
+            if (other && strcmp(other, id) == 0) {
+                api_fail(call, AWS_ERR_SQS_BATCH_IDS_NOT_DISTINCT, "Id %s repeated.", id);
+                return NULL;
+            }
+        }
+    }
+    return entries;
+}
+
+api_status sqs_send_message_batch(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    json_t *entries, *e;
+    size_t i, n = 0;
+    long total = 0;
+
+    if (!q || !(entries = batch_entries(call, "SendMessageBatchRequestEntry")))
+        return API_DONE;
+    /* The whole batch counts against the message size limit. */
+    json_array_foreach(entries, i, e) {
+        const char *body = json_string_value(json_object_get(e, "MessageBody"));
+        total += body ? (long)json_string_length(json_object_get(e, "MessageBody")) : 0;
+    }
+    if (total > q->max_message_size)
+        return api_fail(call, AWS_ERR_SQS_BATCH_TOO_LONG,
+                        "Batch requested message too long. Size: %ld, allowed: %d.", total,
+                        q->max_message_size);
+
+    sqs_message **msgs = xcalloc(json_array_size(entries), sizeof *msgs);
+    api_out(call);
+    json_array_foreach(entries, i, e) {
+        const char *id = json_string_value(json_object_get(e, "Id"));
+        json_t *result = json_pack("{s:s}", "Id", id);
+        api_call scratch;
+        long size;
+        scratch_init(&scratch, call);
+        sqs_message *m = prepare_message(&scratch, svc, q, e, result, &size);
+        if (m) {
+            msgs[n++] = m;
+            add_success(call, result);
+        } else {
+            add_failure(call, id, &scratch);
+            json_decref(result);
+        }
+        free(scratch.error_message);
+    }
+    if (!json_object_get(call->output, "Successful"))
+        json_object_set_new(call->output, "Successful", json_array());
+    if (!json_object_get(call->output, "Failed"))
+        json_object_set_new(call->output, "Failed", json_array());
+    return submit_sends(svc, call, q, msgs, n);
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+typedef struct receive_params {
+    int max;
+    int visibility;
+    int wait;
+    json_t *attribute_names;          /* AttributeNames + MessageSystemAttributeNames */
+    json_t *message_attribute_names;
+} receive_params;
+
+static bool name_listed(json_t *names, const char *name)
+{
+    size_t i;
+    json_t *n;
+
+    json_array_foreach(names, i, n) {
+        const char *s = json_string_value(n);
+        if (strcmp(s, "All") == 0 || strcmp(s, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool attribute_wanted(json_t *names, const char *name)
+{
+    size_t i;
+    json_t *n;
+
+    json_array_foreach(names, i, n) {
+        const char *s = json_string_value(n);
+        size_t len = strlen(s);
+        if (strcmp(s, "All") == 0 || strcmp(s, ".*") == 0 || strcmp(s, name) == 0)
+            return true;
+        if (len > 2 && strcmp(s + len - 2, ".*") == 0 && strncmp(s, name, len - 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void put_system_attributes(sqs_message *m, json_t *names, json_t *out)
+{
+    char tmp[32];
+    json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
+    const char *sender = json_string_value(json_object_get(meta, "sender"));
+    const char *trace = json_string_value(json_object_get(meta, "trace"));
+    const char *group = json_string_value(json_object_get(meta, "group"));
+
+    if (name_listed(names, "SenderId"))
+        json_object_set_new(out, "SenderId", json_string(sender ? sender : ""));
+    if (name_listed(names, "SentTimestamp")) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)m->sent_ms);
+        json_object_set_new(out, "SentTimestamp", json_string(tmp));
+    }
+    if (name_listed(names, "ApproximateReceiveCount")) {
+        snprintf(tmp, sizeof tmp, "%u", m->receive_count);
+        json_object_set_new(out, "ApproximateReceiveCount", json_string(tmp));
+    }
+    if (name_listed(names, "ApproximateFirstReceiveTimestamp")) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)m->first_receive_ms);
+        json_object_set_new(out, "ApproximateFirstReceiveTimestamp", json_string(tmp));
+    }
+    if (trace && name_listed(names, "AWSTraceHeader"))
+        json_object_set_new(out, "AWSTraceHeader", json_string(trace));
+    if (group && name_listed(names, "MessageGroupId"))
+        json_object_set_new(out, "MessageGroupId", json_string(group));
+    json_decref(meta);
+}
+
+/* Renders one received message; false if its payload is gone. */
+static bool render_message(sqs_service *svc, sqs_message *m, const receive_params *p,
+                           json_t *list)
+{
+    char *body = m->body, *attrs_text = m->attrs;
+    size_t body_len = m->body_len, attrs_len = m->attrs_len;
+    char md5[33], handle[128];
+
+    if (!m->cached &&
+        store_read_payload(svc->store, m->seq, &body, &body_len, &attrs_text, &attrs_len) < 0)
+        return false;
+
+    json_t *msg = json_object();
+    json_object_set_new(msg, "MessageId", json_string(m->message_id));
+    sqs_receipt_encode(m, handle, sizeof handle);
+    json_object_set_new(msg, "ReceiptHandle", json_string(handle));
+    sqs_md5_hex(body, body_len, md5);
+    json_object_set_new(msg, "MD5OfBody", json_string(md5));
+    json_object_set_new(msg, "Body", json_stringn_nocheck(body, body_len));
+
+    json_t *sys = json_object();
+    put_system_attributes(m, p->attribute_names, sys);
+    if (json_object_size(sys))
+        json_object_set_new(msg, "Attributes", sys);
+    else
+        json_decref(sys);
+
+    json_t *all = attrs_text ? json_loadb(attrs_text, attrs_len, 0, NULL) : NULL;
+    if (json_object_size(all) && p->message_attribute_names) {
+        json_t *picked = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(all, k, v)
+            if (attribute_wanted(p->message_attribute_names, k))
+                json_object_set(picked, k, v);
+        if (json_object_size(picked)) {
+            sqs_message_attrs_md5(picked, md5);
+            json_object_set_new(msg, "MD5OfMessageAttributes", json_string(md5));
+            json_object_set_new(msg, "MessageAttributes", picked);
+        } else {
+            json_decref(picked);
+        }
+    }
+    json_decref(all);
+    if (!m->cached) {
+        free(body);
+        free(attrs_text);
+    }
+    json_array_append_new(list, msg);
+    return true;
+}
+
+/* Moves a message that has been received too often to the dead-letter queue.
+ * True if it was moved. */
+static bool dead_letter(sqs_service *svc, sqs_queue *q, sqs_message *m, store_batch *b,
+                        int64_t now)
+{
+    if (!q->dead_letter_arn || q->max_receive_count <= 0 ||
+        m->receive_count < (uint32_t)q->max_receive_count)
+        return false;
+    sqs_queue *dlq = sqs_queue_find_arn(svc, q->dead_letter_arn);
+    if (!dlq || dlq == q)
+        return false;
+    sqs_index_remove(svc, m);
+    uint64_t seq = store_next_message_seq(svc->store);
+    store_move_message(b, m->seq, seq, dlq->id, now, 0);
+    m->seq = seq;
+    m->queue = dlq;
+    m->receive_count = 0;
+    m->first_receive_ms = 0;
+    m->visible_at_ms = now;
+    sqs_index_add(svc, m, now);
+    log_debug("sqs", "message moved to dead-letter queue queue=%s dlq=%s message_id=%s",
+              q->name, dlq->name, m->message_id);
+    sqs_wake_waiters(svc, dlq);
+    return true;
+}
+
+/* Takes up to p->max ready messages, fills out["Messages"] and the batch.
+ * Returns how many were taken. */
+static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params *p,
+                            json_t *out, store_batch *b)
+{
+    int64_t now = clock_now_ms();
+    int64_t retention = (int64_t)q->retention_seconds * 1000;
+    json_t *list = json_array();
+    size_t taken = 0;
+
+    sqs_index_mature(svc, q, now);
+    while (taken < (size_t)p->max && q->ready_head) {
+        sqs_message *m = q->ready_head;
+        if (now - m->sent_ms >= retention) {
+            store_delete_message(b, m->seq);
+            sqs_index_remove(svc, m);
+            sqs_message_free(svc, m);
+            continue;
+        }
+        if (dead_letter(svc, q, m, b, now))
+            continue;
+        m->receive_count++;
+        if (!m->first_receive_ms)
+            m->first_receive_ms = now;
+        random_bytes(&m->receipt_nonce, sizeof m->receipt_nonce);
+        if (!render_message(svc, m, p, list)) {
+            log_warn("sqs", "message payload missing, dropped queue=%s message_id=%s", q->name,
+                     m->message_id);
+            sqs_index_remove(svc, m);
+            sqs_message_free(svc, m);
+            continue;
+        }
+        /* Visibility 0 leaves it visible: it moves to the back of the line. */
+        sqs_index_make_visible_at(svc, m, now + (int64_t)p->visibility * 1000, now);
+        store_update_message(b, m->seq, m->visible_at_ms, m->receive_count, m->first_receive_ms);
+        taken++;
+    }
+    if (taken)
+        json_object_set_new(out, "Messages", list);
+    else
+        json_decref(list);
+    return taken;
+}
+
+static void waiter_unlink(sqs_queue *q, sqs_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->waiters_tail = w->prev;
+    w->prev = w->next = NULL;
+}
+
+static void waiter_free(sqs_waiter *w)
+{
+    event_free(w->timer);
+    json_decref(w->attribute_names);
+    json_decref(w->message_attribute_names);
+    free(w);
+}
+
+static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    sqs_waiter *w = arg;
+    api_call *call = w->call;
+    sqs_queue *q = w->queue;
+
+    waiter_unlink(q, w);
+    call->cancel = NULL;
+    call->handler_data = NULL;
+    waiter_free(w);
+    api_out(call);
+    api_finish(call);
+    sqs_queue_unref(q->svc, q);
+}
+
+static void waiter_cancel(api_call *call)
+{
+    sqs_waiter *w = call->handler_data;
+    sqs_queue *q = w->queue;
+
+    waiter_unlink(q, w);
+    waiter_free(w);
+    call->handler_data = NULL;
+    call->cancel = NULL;
+    sqs_queue_unref(q->svc, q);
+}
+
+static api_status park(sqs_queue *q, api_call *call, const receive_params *p)
+{
+    sqs_waiter *w = xcalloc(1, sizeof *w);
+    struct timeval tv = {.tv_sec = p->wait, .tv_usec = 0};
+
+    w->call = call;
+    w->queue = q;
+    w->max = p->max;
+    w->visibility = p->visibility;
+    w->attribute_names = json_incref(p->attribute_names);
+    w->message_attribute_names = json_incref(p->message_attribute_names);
+    w->timer = evtimer_new(q->svc->base, waiter_timeout, w);
+    evtimer_add(w->timer, &tv);
+    w->prev = q->waiters_tail;
+    if (q->waiters_tail)
+        q->waiters_tail->next = w;
+    else
+        q->waiters = w;
+    q->waiters_tail = w;
+    q->refs++;
+    call->handler_data = w;
+    call->cancel = waiter_cancel;
+    return API_PENDING;
+}
+
+void sqs_wake_waiters(sqs_service *svc, sqs_queue *q)
+{
+    while (q->waiters && q->ready_head && !q->deleted) {
+        sqs_waiter *w = q->waiters;
+        api_call *call = w->call;
+        receive_params p = {w->max, w->visibility, 0, w->attribute_names,
+                            w->message_attribute_names};
+        store_batch *b = store_batch_new();
+
+        if (take_messages(svc, q, &p, api_out(call), b) == 0) {
+            /* Everything ready had expired or moved: keep waiting. */
+            if (store_batch_empty(b))
+                store_batch_free(b);
+            else
+                store_submit(svc->store, b, NULL, NULL);
+            break;
+        }
+        waiter_unlink(q, w);
+        call->cancel = NULL;
+        call->handler_data = NULL;
+        w->attribute_names = w->message_attribute_names = NULL;
+        json_decref(p.attribute_names);
+        json_decref(p.message_attribute_names);
+        waiter_free(w);
+        sqs_commit_and_finish(svc, call, b);
+        sqs_queue_unref(svc, q);
+    }
+}
+
+void sqs_waiters_cancel_all(sqs_service *svc, sqs_queue *q)
+{
+    while (q->waiters) {
+        sqs_waiter *w = q->waiters;
+        api_call *call = w->call;
+        waiter_unlink(q, w);
+        call->cancel = NULL;
+        call->handler_data = NULL;
+        waiter_free(w);
+        api_fail(call, AWS_ERR_SQS_QUEUE_DOES_NOT_EXIST, "The specified queue does not exist.");
+        api_finish(call);
+        sqs_queue_unref(svc, q);
+    }
+}
+
+static json_t *merged_names(api_call *call)
+{
+    json_t *a = NULL, *b = NULL;
+    json_t *all = json_array();
+
+    if (param_str_list(call, call->input, "AttributeNames", &a) < 0 ||
+        param_str_list(call, call->input, "MessageSystemAttributeNames", &b) < 0) {
+        json_decref(all);
+        return NULL;
+    }
+    if (a)
+        json_array_extend(all, a);
+    if (b)
+        json_array_extend(all, b);
+    return all;
+}
+
+api_status sqs_receive_message(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    long long max = 1, vis = -1, wait = -1;
+    json_t *msg_names = NULL;
+    receive_params p;
+
+    if (!q)
+        return API_DONE;
+    if (param_int(call, call->input, "MaxNumberOfMessages", &max) < 0 ||
+        param_int(call, call->input, "VisibilityTimeout", &vis) < 0 ||
+        param_int(call, call->input, "WaitTimeSeconds", &wait) < 0 ||
+        param_str_list(call, call->input, "MessageAttributeNames", &msg_names) < 0)
+        return API_DONE;
+    if (max < 1 || max > SQS_MAX_BATCH)
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                        "Value %lld for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                        "between 1 and 10, if provided.", max);
+    if (vis != -1 && (vis < 0 || vis > SQS_MAX_VISIBILITY))
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                        "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be >= "
+                        "0 and <= 43200, if provided.", vis);
+    if (wait != -1 && (wait < 0 || wait > SQS_MAX_WAIT))
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                        "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 "
+                        "and <= 20, if provided.", wait);
+    p.max = (int)max;
+    p.visibility = vis >= 0 ? (int)vis : q->visibility_timeout;
+    p.wait = wait >= 0 ? (int)wait : q->receive_wait_seconds;
+    p.attribute_names = merged_names(call);
+    if (!p.attribute_names)
+        return API_DONE;
+    p.message_attribute_names = msg_names;
+
+    store_batch *b = store_batch_new();
+    api_status st;
+    if (take_messages(svc, q, &p, api_out(call), b) > 0 || p.wait == 0) {
+        st = sqs_commit_and_finish(svc, call, b);
+    } else {
+        /* Expired messages may have been dropped: make that durable too. */
+        if (store_batch_empty(b))
+            store_batch_free(b);
+        else
+            store_submit(svc->store, b, NULL, NULL);
+        st = park(q, call, &p);
+    }
+    json_decref(p.attribute_names);
+    return st;
+}
+
+/* ----------------------------------------------------------------- deleting */
+
+/* Resolves a receipt handle.  Returns 1 with *out set when it names the
+ * current receive of a message, 0 when it is well-formed but stale or the
+ * message is gone, -1 (error set) when it is malformed. */
+static int resolve_handle(api_call *call, sqs_queue *q, const char *handle, sqs_message **out)
+{
+    uint64_t qid, seq;
+    uint32_t nonce;
+
+    *out = NULL;
+    if (sqs_receipt_decode(handle, &qid, &seq, &nonce) < 0 || qid != q->id) {
+        api_fail(call, AWS_ERR_SQS_RECEIPT_HANDLE_INVALID,
+                 "The input receipt handle \"%s\" is not a valid receipt handle.", handle);
+        return -1;
+    }
+    sqs_message *m = map_u64_get(&q->by_seq, seq);
+    if (!m || m->receipt_nonce != nonce || m->receive_count == 0)
+        return 0;
+    *out = m;
+    return 1;
+}
+
+static const char *receipt_param(api_call *call, json_t *obj)
+{
+    const char *handle = NULL;
+    int rc = param_str(call, obj, "ReceiptHandle", &handle, NULL);
+
+    if (rc == 0)
+        api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                 "The request must contain the parameter ReceiptHandle.");
+    return rc > 0 ? handle : NULL;
+}
+
+static int delete_one(api_call *call, sqs_service *svc, sqs_queue *q, json_t *in,
+                      store_batch *b)
+{
+    const char *handle = receipt_param(call, in);
+    sqs_message *m;
+
+    if (!handle)
+        return -1;
+    int rc = resolve_handle(call, q, handle, &m);
+    if (rc < 0)
+        return -1;
+    if (rc > 0) {
+        store_delete_message(b, m->seq);
+        sqs_index_remove(svc, m);
+        sqs_message_free(svc, m);
+    }
+    return 0;
+}
+
+api_status sqs_delete_message(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+
+    if (!q)
+        return API_DONE;
+    store_batch *b = store_batch_new();
+    if (delete_one(call, svc, q, call->input, b) < 0) {
+        store_batch_free(b);
+        return API_DONE;
+    }
+    return sqs_commit_and_finish(svc, call, b);
+}
+
+api_status sqs_delete_message_batch(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    json_t *entries, *e;
+    size_t i;
+
+    if (!q || !(entries = batch_entries(call, "DeleteMessageBatchRequestEntry")))
+        return API_DONE;
+    store_batch *b = store_batch_new();
+    api_out(call);
+    json_array_foreach(entries, i, e) {
+        const char *id = json_string_value(json_object_get(e, "Id"));
+        api_call scratch;
+        scratch_init(&scratch, call);
+        if (delete_one(&scratch, svc, q, e, b) < 0)
+            add_failure(call, id, &scratch);
+        else
+            add_success(call, json_pack("{s:s}", "Id", id));
+        free(scratch.error_message);
+    }
+    if (!json_object_get(call->output, "Successful"))
+        json_object_set_new(call->output, "Successful", json_array());
+    if (!json_object_get(call->output, "Failed"))
+        json_object_set_new(call->output, "Failed", json_array());
+    return sqs_commit_and_finish(svc, call, b);
+}
+
+/* ------------------------------------------------------ changing visibility */
+
+static int change_one(api_call *call, sqs_service *svc, sqs_queue *q, json_t *in,
+                      store_batch *b, bool *woke)
+{
+    const char *handle = receipt_param(call, in);
+    long long vis;
+    sqs_message *m;
+    int rc;
+
+    if (!handle)
+        return -1;
+    if ((rc = param_int(call, in, "VisibilityTimeout", &vis)) < 0)
+        return -1;
+    if (!rc) {
+        api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                 "The request must contain the parameter VisibilityTimeout.");
+        return -1;
+    }
+    if (vis < 0 || vis > SQS_MAX_VISIBILITY) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "
+                 "and <= 43200, if provided.", vis);
+        return -1;
+    }
+    rc = resolve_handle(call, q, handle, &m);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter ReceiptHandle is invalid. Reason: Message does not "
+                 "exist or is not available for visibility timeout change.", handle);
+        return -1;
+    }
+    if (m->state != MSG_INFLIGHT) {
+        api_fail(call, AWS_ERR_SQS_MESSAGE_NOT_INFLIGHT,
+                 "Message does not exist or is not available for visibility timeout change.");
+        return -1;
+    }
+    int64_t now = clock_now_ms();
+    sqs_index_make_visible_at(svc, m, now + vis * 1000, now);
+    store_update_message(b, m->seq, m->visible_at_ms, m->receive_count, m->first_receive_ms);
+    if (vis == 0)
+        *woke = true;
+    return 0;
+}
+
+api_status sqs_change_message_visibility(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    bool woke = false;
+
+    if (!q)
+        return API_DONE;
+    store_batch *b = store_batch_new();
+    if (change_one(call, svc, q, call->input, b, &woke) < 0) {
+        store_batch_free(b);
+        return API_DONE;
+    }
+    api_status st = sqs_commit_and_finish(svc, call, b);
+    if (woke)
+        sqs_wake_waiters(svc, q);
+    return st;
+}
+
+api_status sqs_change_message_visibility_batch(api_call *call)
+{
+    sqs_service *svc = sqs_of(call);
+    sqs_queue *q = sqs_queue_from_call(svc, call);
+    json_t *entries, *e;
+    size_t i;
+    bool woke = false;
+
+    if (!q || !(entries = batch_entries(call, "ChangeMessageVisibilityBatchRequestEntry")))
+        return API_DONE;
+    store_batch *b = store_batch_new();
+    api_out(call);
+    json_array_foreach(entries, i, e) {
+        const char *id = json_string_value(json_object_get(e, "Id"));
+        api_call scratch;
+        scratch_init(&scratch, call);
+        if (change_one(&scratch, svc, q, e, b, &woke) < 0)
+            add_failure(call, id, &scratch);
+        else
+            add_success(call, json_pack("{s:s}", "Id", id));
+        free(scratch.error_message);
+    }
+    if (!json_object_get(call->output, "Successful"))
+        json_object_set_new(call->output, "Successful", json_array());
+    if (!json_object_get(call->output, "Failed"))
+        json_object_set_new(call->output, "Failed", json_array());
+    api_status st = sqs_commit_and_finish(svc, call, b);
+    if (woke)
+        sqs_wake_waiters(svc, q);
+    return st;
+}

@@ -1,0 +1,219 @@
+/*
+ * sqs.h - the SQS service's model, shared by the files of src/sqs/.
+ *
+ * Ownership: one sqs_service per server; it and every queue and message in
+ * it belong to the event-loop thread, which is the only thread that touches
+ * them.  Durable state lives in the store: a queue is a resource of kind
+ * "sqs.queue" whose JSON document holds its attributes and tags; a message
+ * is a store message whose container is its queue's id.
+ *
+ * In memory each queue keeps an index of its messages' delivery state, not
+ * their bodies: a ready list (visible now, in arrival order) and a min-heap
+ * of messages that become visible later (delayed or in flight).  Bodies are
+ * cached while a budget allows and otherwise read back from the store when a
+ * receive needs them, so a backlog does not cost memory in proportion to its
+ * bodies.
+ */
+#ifndef SLUICE_SQS_H
+#define SLUICE_SQS_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/map.h"
+#include "store/store.h"
+#include "wire/api.h"
+
+#define SQS_MAX_BATCH 10
+#define SQS_MAX_MESSAGE_ATTRIBUTES 10
+#define SQS_MAX_VISIBILITY 43200
+#define SQS_MAX_WAIT 20
+#define SQS_MAX_DELAY 900
+#define SQS_MAX_MESSAGE_SIZE 1048576
+#define SQS_MIN_MESSAGE_SIZE 1024
+#define SQS_DEFAULT_MESSAGE_SIZE 1048576
+#define SQS_DEFAULT_RETENTION 345600
+#define SQS_DEFAULT_VISIBILITY 30
+#define SQS_PURGE_INTERVAL_MS 60000
+#define SQS_BODY_CACHE_BYTES (256u << 20)
+
+typedef struct sqs_queue sqs_queue;
+typedef struct sqs_message sqs_message;
+typedef struct sqs_waiter sqs_waiter;
+typedef struct sqs_service sqs_service;
+
+enum sqs_message_state { MSG_PENDING, MSG_READY, MSG_DELAYED, MSG_INFLIGHT };
+
+struct sqs_message {
+    uint64_t seq;
+    sqs_queue *queue;
+    char message_id[37];
+    enum sqs_message_state state;
+    uint32_t receive_count;
+    uint32_t receipt_nonce;     /* changes on every receive: stale handles fail */
+    int64_t sent_ms;
+    int64_t visible_at_ms;      /* when delayed or in flight */
+    int64_t first_receive_ms;
+    size_t heap_pos;            /* index in queue->heap while delayed/in flight */
+    sqs_message *prev, *next;   /* ready list links */
+    char *meta;                 /* JSON text (sender id, trace header) or NULL */
+    char *body;                 /* cached, or NULL when only on disk */
+    size_t body_len;
+    char *attrs;                /* cached attributes JSON text, or NULL */
+    size_t attrs_len;
+    bool cached;                /* body/attrs hold the payload */
+};
+
+struct sqs_waiter {
+    api_call *call;
+    sqs_queue *queue;
+    struct event *timer;
+    sqs_waiter *prev, *next;
+    /* the receive's parameters, parsed once */
+    int max;
+    int visibility;
+    json_t *attribute_names;
+    json_t *message_attribute_names;
+};
+
+struct sqs_queue {
+    sqs_service *svc;
+    uint64_t id;
+    char *account;
+    char *name;
+    char *arn;
+    bool fifo;
+    bool deleted;
+    int refs;                   /* pending commits holding the queue */
+    int64_t created_ms, modified_ms;
+    int64_t last_purge_ms;
+    json_t *attributes;         /* the configurable attributes as set, strings */
+    json_t *tags;
+
+    /* attributes in typed form, refreshed by sqs_queue_apply_attributes */
+    int visibility_timeout;
+    int delay_seconds;
+    int max_message_size;
+    int retention_seconds;
+    int receive_wait_seconds;
+    char *dead_letter_arn;      /* from RedrivePolicy, or NULL */
+    int max_receive_count;
+
+    /* the delivery index */
+    map_u64 by_seq;
+    sqs_message *ready_head, *ready_tail;
+    size_t ready_count, delayed_count, inflight_count;
+    sqs_message **heap;
+    size_t heap_len, heap_cap;
+    struct event *timer;
+    int64_t timer_at;
+    sqs_waiter *waiters, *waiters_tail;
+};
+
+struct sqs_service {
+    struct event_base *base;
+    store *store;
+    const char *region;
+    const char *default_account;
+    map_str queues;             /* "account/name" -> sqs_queue */
+    map_u64 queues_by_id;
+    size_t cache_bytes;         /* bytes of bodies cached in memory */
+    struct event *sweeper;
+};
+
+/* service.c */
+sqs_service *sqs_service_new(struct event_base *base, store *st, const char *region,
+                             const char *default_account);
+int sqs_service_load(sqs_service *svc);
+void sqs_service_free(sqs_service *svc);
+api_service *sqs_api_service(sqs_service *svc);
+/* Finds the queue named by QueueUrl (or the Query request's path); sets the
+ * call's error and returns NULL if there is none. */
+sqs_queue *sqs_queue_from_call(sqs_service *svc, api_call *call);
+sqs_queue *sqs_queue_find(sqs_service *svc, const char *account, const char *name);
+sqs_queue *sqs_queue_find_arn(sqs_service *svc, const char *arn);
+void sqs_queue_url(const api_call *call, const sqs_queue *q, char *out, size_t outlen);
+sqs_queue *sqs_queue_new(sqs_service *svc, uint64_t id, const char *account, const char *name);
+void sqs_queue_unref(sqs_service *svc, sqs_queue *q);
+void sqs_queue_drop(sqs_service *svc, sqs_queue *q);
+/* The queue's document for the store. */
+char *sqs_queue_doc(const sqs_queue *q);
+
+/* attributes.c */
+/* Validates attrs (a map of name -> string) for create (creating=true) or
+ * set; on error sets the call's error and returns -1. */
+int sqs_attributes_validate(api_call *call, json_t *attrs, bool creating, bool fifo);
+/* Applies validated attrs to the queue's stored attributes and typed fields. */
+void sqs_queue_set_attributes(sqs_queue *q, json_t *attrs);
+void sqs_queue_apply_attributes(sqs_queue *q);
+/* Fills out (object) with the attributes named in names (NULL = none). */
+int sqs_attributes_get(api_call *call, sqs_service *svc, sqs_queue *q, json_t *names,
+                       json_t *out);
+/* Compares given attributes with the queue's; true if all equal. */
+bool sqs_attributes_match(const sqs_queue *q, json_t *attrs);
+
+/* index.c: the delivery index of a queue */
+void sqs_index_add(sqs_service *svc, sqs_message *m, int64_t now);
+void sqs_index_remove(sqs_service *svc, sqs_message *m);
+void sqs_index_make_visible_at(sqs_service *svc, sqs_message *m, int64_t at, int64_t now);
+void sqs_index_mature(sqs_service *svc, sqs_queue *q, int64_t now);
+void sqs_index_clear(sqs_service *svc, sqs_queue *q);
+void sqs_index_timer_fired(evutil_socket_t fd, short what, void *arg);
+sqs_message *sqs_message_new(sqs_queue *q, uint64_t seq);
+void sqs_message_free(sqs_service *svc, sqs_message *m);
+void sqs_message_cache(sqs_service *svc, sqs_message *m, const char *body, size_t body_len,
+                       const char *attrs, size_t attrs_len);
+
+/* receipt.c */
+void sqs_receipt_encode(const sqs_message *m, char *out, size_t outlen);
+/* Returns 0 and fills queue id, seq, nonce; -1 if the text is malformed. */
+int sqs_receipt_decode(const char *text, uint64_t *queue_id, uint64_t *seq, uint32_t *nonce);
+
+/* message_attrs.c */
+/* Validates a MessageAttributes map; returns its size in bytes (names, types
+ * and values), or -1 with the call's error set. */
+long sqs_message_attrs_validate(api_call *call, json_t *attrs, bool system);
+/* The AWS MD5 of a set of attributes (names sorted); out: 33 chars. */
+void sqs_message_attrs_md5(json_t *attrs, char out[33]);
+void sqs_md5_hex(const void *data, size_t n, char out[33]);
+/* Checks the XML character rule; returns the offending code point or -1. */
+long sqs_body_invalid_char(const char *body, size_t n);
+
+/* messages.c: the message actions */
+api_status sqs_send_message(api_call *call);
+api_status sqs_send_message_batch(api_call *call);
+api_status sqs_receive_message(api_call *call);
+api_status sqs_delete_message(api_call *call);
+api_status sqs_delete_message_batch(api_call *call);
+api_status sqs_change_message_visibility(api_call *call);
+api_status sqs_change_message_visibility_batch(api_call *call);
+/* Runs parked receives while the queue has ready messages. */
+void sqs_wake_waiters(sqs_service *svc, sqs_queue *q);
+void sqs_waiters_cancel_all(sqs_service *svc, sqs_queue *q);
+
+/* queues.c: the queue actions */
+api_status sqs_create_queue(api_call *call);
+api_status sqs_delete_queue(api_call *call);
+api_status sqs_get_queue_url(api_call *call);
+api_status sqs_list_queues(api_call *call);
+api_status sqs_get_queue_attributes(api_call *call);
+api_status sqs_set_queue_attributes(api_call *call);
+api_status sqs_tag_queue(api_call *call);
+api_status sqs_untag_queue(api_call *call);
+api_status sqs_list_queue_tags(api_call *call);
+api_status sqs_add_permission(api_call *call);
+api_status sqs_remove_permission(api_call *call);
+api_status sqs_purge_queue(api_call *call);
+api_status sqs_list_dead_letter_source_queues(api_call *call);
+
+/* Commits batch and finishes the call when it is durable; returns API_PENDING. */
+api_status sqs_commit_and_finish(sqs_service *svc, api_call *call, store_batch *batch);
+
+static inline sqs_service *sqs_of(api_call *call)
+{
+    return (sqs_service *)call->service->ctx;
+}
+
+#endif

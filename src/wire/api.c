@@ -1,0 +1,203 @@
+/*
+ * api.c - errors, output and typed parameter access for api_call.
+ *
+ * The two families of protocols type parameters differently: the Query
+ * protocol carries every value as text, the JSON protocols carry JSON types
+ * and reject a mismatch (a number sent as a string) as a
+ * SerializationException.  The accessors hide that from the handlers.
+ */
+#include "wire/api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+
+const api_action *api_find_action(const api_service *svc, const char *name)
+{
+    for (const api_action *a = svc->actions; a->name; a++)
+        if (strcmp(a->name, name) == 0)
+            return a;
+    return NULL;
+}
+
+api_status api_fail(api_call *call, aws_error_id err, const char *fmt, ...)
+{
+    va_list ap;
+    buf b;
+
+    buf_init(&b);
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    buf_reserve(&b, (size_t)(n > 0 ? n : 0));
+    va_start(ap, fmt);
+    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b.len = (size_t)n;
+    free(call->error_message);
+    call->error_message = buf_steal(&b);
+    call->error = err;
+    call->has_error = true;
+    return API_DONE;
+}
+
+void api_finish(api_call *call)
+{
+    call->finish(call);
+}
+
+json_t *api_out(api_call *call)
+{
+    if (!call->output)
+        call->output = json_object();
+    return call->output;
+}
+
+static bool is_json(const api_call *call)
+{
+    return call->protocol != WIRE_QUERY;
+}
+
+static int type_error(api_call *call, const char *name, const char *want)
+{
+    if (is_json(call))
+        api_fail(call, AWS_ERR_SERIALIZATION, "Value for %s must be of type %s", name, want);
+    else
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value for parameter %s is invalid. Reason: must be of type %s.", name, want);
+    return -1;
+}
+
+int param_str(api_call *call, json_t *obj, const char *name, const char **out, size_t *len)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return type_error(call, name, "string");
+    *out = json_string_value(v);
+    if (len)
+        *len = json_string_length(v);
+    return 1;
+}
+
+/* Parses a whole decimal integer; false if text is anything else. */
+static bool parse_ll(const char *s, long long *out)
+{
+    char *end;
+
+    if (!*s)
+        return false;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+int param_int(api_call *call, json_t *obj, const char *name, long long *out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (is_json(call)) {
+        if (!json_is_integer(v))
+            return type_error(call, name, "integer");
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (!json_is_string(v) || !parse_ll(json_string_value(v), out)) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter %s is invalid. Reason: must be an integer.",
+                 json_is_string(v) ? json_string_value(v) : "?", name);
+        return -1;
+    }
+    return 1;
+}
+
+int param_bool(api_call *call, json_t *obj, const char *name, bool *out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (is_json(call)) {
+        if (!json_is_boolean(v))
+            return type_error(call, name, "boolean");
+        *out = json_is_true(v);
+        return 1;
+    }
+    if (json_is_string(v) && strcasecmp(json_string_value(v), "true") == 0)
+        *out = true;
+    else if (json_is_string(v) && strcasecmp(json_string_value(v), "false") == 0)
+        *out = false;
+    else
+        return type_error(call, name, "boolean");
+    return 1;
+}
+
+int param_str_list(api_call *call, json_t *obj, const char *name, json_t **out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+    size_t i;
+    json_t *e;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return type_error(call, name, "list");
+    json_array_foreach(v, i, e)
+        if (!json_is_string(e))
+            return type_error(call, name, "list of strings");
+    *out = v;
+    return 1;
+}
+
+int param_str_map(api_call *call, json_t *obj, const char *name, json_t **out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+    const char *k;
+    json_t *e;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return type_error(call, name, "map");
+    json_object_foreach(v, k, e)
+        if (!json_is_string(e))
+            return type_error(call, name, "map of strings");
+    *out = v;
+    return 1;
+}
+
+int param_list(api_call *call, json_t *obj, const char *name, json_t **out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return type_error(call, name, "list");
+    *out = v;
+    return 1;
+}
+
+int param_object(api_call *call, json_t *obj, const char *name, json_t **out)
+{
+    json_t *v = obj ? json_object_get(obj, name) : NULL;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return type_error(call, name, "structure");
+    *out = v;
+    return 1;
+}

@@ -1,0 +1,76 @@
+/*
+ * errors.h - the table of AWS errors, one X-macro list.
+ *
+ * Each row: identifier, the error's name in the JSON protocols (`__type`
+ * after the '#'), its code in the Query protocol (also sent in the
+ * x-amzn-query-error header of JSON responses), the HTTP status, and
+ * whether the sender (1) or the service (0) is at fault.  A handler returns
+ * one of these with a message; only the wire layer turns it into bytes.
+ */
+#ifndef SLUICE_ERRORS_H
+#define SLUICE_ERRORS_H
+
+#define AWS_ERRORS(X)                                                                   \
+    /* shared by the services */                                                       \
+    X(INVALID_ACTION, "InvalidAction", "InvalidAction", 400, 1)                         \
+    X(INVALID_PARAMETER_VALUE, "InvalidParameterValue", "InvalidParameterValue", 400, 1) \
+    X(MISSING_PARAMETER, "MissingParameter", "MissingParameter", 400, 1)                \
+    X(INVALID_QUERY_PARAMETER, "InvalidQueryParameter", "InvalidQueryParameter", 400, 1) \
+    X(MALFORMED_QUERY_STRING, "MalformedQueryString", "MalformedQueryString", 400, 1)   \
+    X(SERIALIZATION, "SerializationException", "SerializationException", 400, 1)        \
+    X(UNKNOWN_OPERATION, "UnknownOperationException", "UnknownOperationException", 400, 1) \
+    X(VALIDATION, "ValidationException", "ValidationError", 400, 1)                     \
+    X(INTERNAL, "InternalFailure", "InternalFailure", 500, 0)                           \
+    X(SERVICE_UNAVAILABLE, "ServiceUnavailable", "ServiceUnavailable", 503, 0)          \
+    X(ACCESS_DENIED, "AccessDenied", "AccessDenied", 403, 1)                            \
+    X(REQUEST_TOO_LARGE, "RequestEntityTooLarge", "RequestEntityTooLarge", 413, 1)      \
+    /* SQS */                                                                          \
+    X(SQS_QUEUE_DOES_NOT_EXIST, "QueueDoesNotExist",                                    \
+      "AWS.SimpleQueueService.NonExistentQueue", 400, 1)                                \
+    X(SQS_QUEUE_NAME_EXISTS, "QueueNameExists", "QueueAlreadyExists", 400, 1)           \
+    X(SQS_QUEUE_DELETED_RECENTLY, "QueueDeletedRecently",                               \
+      "AWS.SimpleQueueService.QueueDeletedRecently", 400, 1)                            \
+    X(SQS_INVALID_ATTRIBUTE_NAME, "InvalidAttributeName", "InvalidAttributeName", 400, 1) \
+    X(SQS_INVALID_ATTRIBUTE_VALUE, "InvalidAttributeValue", "InvalidAttributeValue", 400, 1) \
+    X(SQS_INVALID_MESSAGE_CONTENTS, "InvalidMessageContents", "InvalidMessageContents", \
+      400, 1)                                                                          \
+    X(SQS_RECEIPT_HANDLE_INVALID, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid",   \
+      400, 1)                                                                          \
+    X(SQS_MESSAGE_NOT_INFLIGHT, "MessageNotInflight",                                   \
+      "AWS.SimpleQueueService.MessageNotInflight", 400, 1)                              \
+    X(SQS_PURGE_IN_PROGRESS, "PurgeQueueInProgress",                                    \
+      "AWS.SimpleQueueService.PurgeQueueInProgress", 403, 1)                            \
+    X(SQS_TOO_MANY_ENTRIES, "TooManyEntriesInBatchRequest",                             \
+      "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400, 1)                    \
+    X(SQS_EMPTY_BATCH, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", \
+      400, 1)                                                                          \
+    X(SQS_BATCH_IDS_NOT_DISTINCT, "BatchEntryIdsNotDistinct",                           \
+      "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400, 1)                        \
+    X(SQS_INVALID_BATCH_ENTRY_ID, "InvalidBatchEntryId",                                \
+      "AWS.SimpleQueueService.InvalidBatchEntryId", 400, 1)                             \
+    X(SQS_BATCH_TOO_LONG, "BatchRequestTooLong",                                        \
+      "AWS.SimpleQueueService.BatchRequestTooLong", 400, 1)                             \
+    X(SQS_UNSUPPORTED_OPERATION, "UnsupportedOperation",                                \
+      "AWS.SimpleQueueService.UnsupportedOperation", 400, 1)                            \
+    X(SQS_OVER_LIMIT, "OverLimit", "OverLimit", 403, 1)                                 \
+    X(SQS_INVALID_ID_FORMAT, "InvalidIdFormat", "InvalidIdFormat", 400, 1)              \
+    X(SQS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFoundException", \
+      404, 1)
+
+typedef enum aws_error_id {
+#define X(id, json, query, status, sender) AWS_ERR_##id,
+    AWS_ERRORS(X)
+#undef X
+        AWS_ERR_COUNT
+} aws_error_id;
+
+typedef struct aws_error {
+    const char *json_name;
+    const char *query_code;
+    int http_status;
+    int sender_fault;
+} aws_error;
+
+const aws_error *aws_error_get(aws_error_id id);
+
+#endif
