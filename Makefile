@@ -57,11 +57,11 @@ build/asan/obj/%.o: %.c $(HEADERS)
 
 build/libsluice.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/asan/libsluice.a: $(LIB_OBJ_ASAN)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/sluice: build/obj/src/main.o build/libsluice.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
@@ -71,7 +71,7 @@ build/asan/sluice: build/asan/obj/src/main.o build/asan/libsluice.a
 
 build/asan/tests/%: tests/unit/%.c build/asan/libsluice.a tests/unit/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -Itests/unit -o $@ $< build/asan/libsluice.a $(PKG_LIBS)
+	@echo "CC [test] $<"; $(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -Itests/unit -o $@ $< build/asan/libsluice.a $(PKG_LIBS)
 
 asan: build/asan/sluice
 

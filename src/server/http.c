@@ -12,6 +12,7 @@
 #include "server/http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ typedef struct call_ctx {
     struct evhttp_request *req;
     char *host;
     char *path;
+    struct event *peer_closed; /* watches a parked call's connection */
 } call_ctx;
 
 /* --- responses ------------------------------------------------------------------ */
@@ -108,6 +110,8 @@ static void free_call(api_call *call)
     json_decref(call->output);
     free(call->error_message);
     if (ctx) {
+        if (ctx->peer_closed)
+            event_free(ctx->peer_closed);
         free(ctx->host);
         free(ctx->path);
         free(ctx);
@@ -119,13 +123,10 @@ static void finish_call(api_call *call)
 {
     call_ctx *ctx = call->server_data;
     struct evhttp_request *req = ctx->req;
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     char query_error[256] = "";
     int status = 200;
     buf out;
 
-    if (evcon)
-        evhttp_connection_set_closecb(evcon, NULL, NULL);
     buf_init(&out);
     if (call->has_error) {
         render_error(call, &out, &status, query_error, sizeof query_error);
@@ -146,22 +147,34 @@ static void finish_call(api_call *call)
     free_call(call);
 }
 
-/* The client went away while its call was parked. */
-static void on_connection_closed(struct evhttp_connection *evcon, void *arg)
+/* The client closed its connection while its call was parked: the call is
+ * cancelled (a long poll gives back nothing it took) and answered empty, so
+ * evhttp notices the dead connection and frees the request. */
+static void on_peer_closed(evutil_socket_t fd, short what, void *arg)
 {
     api_call *call = arg;
-    call_ctx *ctx = call->server_data;
 
     if (!call->cancel)
         return;
     call->cancel(call);
     log_debug("http", "client left a parked call action=%s request_id=%s", call->action,
               call->request_id);
-    ctx->srv->outstanding--;
-    /* A detached request is ours to free; an attached one evhttp frees. */
-    if (evhttp_request_get_connection(ctx->req) == NULL)
-        evhttp_request_free(ctx->req);
-    free_call(call);
+    api_out(call);
+    finish_call(call);
+}
+
+/* Watches the connection of a parked call for the peer closing it. */
+static void watch_peer(http_server *srv, api_call *call)
+{
+    call_ctx *ctx = call->server_data;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(ctx->req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+
+    if (fd < 0)
+        return;
+    ctx->peer_closed = event_new(srv->base, fd, EV_CLOSED, on_peer_closed, call);
+    event_add(ctx->peer_closed, NULL);
 }
 
 /* --- routing ---------------------------------------------------------------------- */
@@ -210,7 +223,8 @@ static void decode_json(http_server *srv, api_call *call, const char *target, co
     call->protocol = content_type && strstr(content_type, "1.1") ? WIRE_JSON11 : WIRE_JSON10;
     call->service = dot ? service_by_target(srv, target, (size_t)(dot - target)) : NULL;
     snprintf(call->action, sizeof call->action, "%s", dot ? dot + 1 : target);
-    if (!call->service) {
+    if (!call->service || !api_find_action(call->service, call->action)) {
+        call->input = json_object();
         api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s", target);
         return;
     }
@@ -339,9 +353,8 @@ static void on_request(struct evhttp_request *req, void *arg)
                 api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s",
                          call->action);
         } else if (a->handler(call) == API_PENDING) {
-            struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-            if (call->cancel && evcon)
-                evhttp_connection_set_closecb(evcon, on_connection_closed, call);
+            if (call->cancel)
+                watch_peer(srv, call);
             return;
         }
     }
