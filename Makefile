@@ -11,7 +11,7 @@
 # static library that the server, the unit tests and the fuzzers link.
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads jansson sqlite3 libcrypto
+PKGS    := libevent libevent_pthreads jansson libcjson sqlite3 libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wpointer-arith -Wformat=2
 STD     := -std=c17 -D_GNU_SOURCE
@@ -22,7 +22,7 @@ PKG_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
 ifneq ($(PKG_OK),yes)
 ifeq ($(filter deps help clean,$(MAKECMDGOALS)),)
 $(info missing build libraries: $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
-$(info install them with: scripts/install-deps.sh build   (Debian: libevent-dev libjansson-dev libsqlite3-dev libssl-dev))
+$(info install them with: scripts/install-deps.sh build   (Debian: libevent-dev libjansson-dev libcjson-dev libsqlite3-dev libssl-dev))
 $(error missing build libraries)
 endif
 endif

@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 
 #include "core/log.h"
+#include "scheduler/preview.h"
+#include "scheduler/tz.h"
 #include "server/http.h"
 #include "sqs/sqs.h"
 #include "store/store.h"
@@ -225,6 +227,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "schedule") == 0 && argc >= 3 && strcmp(argv[2], "preview") == 0) {
+        int rc = schedule_preview_main(argc - 2, argv + 2);
+        sched_tz_cache_clear();
+        return rc;
+    }
     if (strcmp(argv[1], "version") == 0) {
         printf("sluice %s\n", SLUICE_VERSION);
         return 0;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 void hex_encode(const uint8_t *in, size_t n, char *out)
 {
@@ -115,15 +115,9 @@ long base64url_decode(const char *in, size_t n, uint8_t *out)
 
 void random_bytes(void *out, size_t n)
 {
-    uint8_t *p = out;
-
-    while (n > 0) {
-        ssize_t got = getrandom(p, n, 0);
-        if (got < 0)
-            abort();
-        p += got;
-        n -= (size_t)got;
-    }
+    /* OpenSSL's DRBG: seeded from the kernel, no system call per id. */
+    if (RAND_bytes(out, (int)n) != 1)
+        abort();
 }
 
 void uuid_v4(char out[37])
@@ -149,6 +143,14 @@ bool utf8_valid(const char *str, size_t n)
         size_t len;
         uint32_t cp;
 
+        if (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (!(v & 0x8080808080808080ULL)) {
+                i += 8; /* eight ASCII bytes */
+                continue;
+            }
+        }
         if (c < 0x80) {
             i++;
             continue;

@@ -24,6 +24,7 @@
 #include "core/codec.h"
 #include "core/log.h"
 #include "wire/form.h"
+#include "wire/json_decode.h"
 #include "wire/query.h"
 #include "wire/sigv4.h"
 
@@ -232,8 +233,7 @@ static void decode_json(http_server *srv, api_call *call, const char *target, co
         call->input = json_object();
         return;
     }
-    json_error_t jerr;
-    call->input = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+    call->input = json_decode(body, len);
     if (!json_is_object(call->input)) {
         json_decref(call->input);
         call->input = json_object();

@@ -83,12 +83,28 @@ void sqs_message_attrs_md5(json_t *attrs, char out[33])
     free(names);
 }
 
+/* True if each of the 8 bytes at p is in 0x20..0x7f: allowed as it is. */
+static bool plain_ascii8(const unsigned char *p)
+{
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    /* With no high bit set, adding 0x60 to a byte sets its high bit exactly
+     * when the byte is at least 0x20, and never carries into the next. */
+    return !(v & high) && ((v + 0x6060606060606060ULL) & high) == high;
+}
+
 long sqs_body_invalid_char(const char *body, size_t n)
 {
     const unsigned char *s = (const unsigned char *)body;
     size_t i = 0;
 
     while (i < n) {
+        if (i + 8 <= n && plain_ascii8(s + i)) {
+            i += 8;
+            continue;
+        }
         uint32_t cp;
         size_t len;
         unsigned c = s[i];
@@ -96,18 +112,28 @@ long sqs_body_invalid_char(const char *body, size_t n)
         if (c < 0x80) {
             cp = c;
             len = 1;
-        } else if ((c & 0xe0) == 0xc0) {
+        } else if (c >= 0xc2 && c <= 0xdf) {
             cp = c & 0x1f;
             len = 2;
-        } else if ((c & 0xf0) == 0xe0) {
+        } else if (c >= 0xe0 && c <= 0xef) {
             cp = c & 0x0f;
             len = 3;
-        } else {
+        } else if (c >= 0xf0 && c <= 0xf4) {
             cp = c & 0x07;
             len = 4;
+        } else {
+            return SQS_BODY_NOT_UTF8;
         }
-        for (size_t k = 1; k < len && i + k < n; k++)
+        if (i + len > n)
+            return SQS_BODY_NOT_UTF8;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return SQS_BODY_NOT_UTF8;
             cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return SQS_BODY_NOT_UTF8;
         if (!(cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
               (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)))
             return (long)cp;
@@ -251,7 +277,7 @@ long sqs_message_attrs_validate(api_call *call, json_t *attrs, bool system)
                          "'%s'.", kind, name, is_num ? "Number" : "String");
                 return -1;
             }
-            if (!utf8_valid(sv, sv_len) || sqs_body_invalid_char(sv, sv_len) >= 0) {
+            if (sqs_body_invalid_char(sv, sv_len) != -1) {
                 api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                          "Message (%s) attribute '%s' contains invalid characters.", kind,
                          name);

@@ -83,12 +83,12 @@ static sqs_message *prepare_message(api_call *call, sqs_service *svc, sqs_queue 
                  "The request must contain the parameter MessageBody.");
         return NULL;
     }
-    if (!utf8_valid(body, body_len)) {
+    long bad = sqs_body_invalid_char(body, body_len);
+    if (bad == SQS_BODY_NOT_UTF8) {
         api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
                  "Invalid characters found in the message body: it is not valid UTF-8.");
         return NULL;
     }
-    long bad = sqs_body_invalid_char(body, body_len);
     if (bad >= 0) {
         api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
                  "Invalid binary character '#x%lX' was found in the message body, the set of "

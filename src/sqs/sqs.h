@@ -178,7 +178,9 @@ long sqs_message_attrs_validate(api_call *call, json_t *attrs, bool system);
 /* The AWS MD5 of a set of attributes (names sorted); out: 33 chars. */
 void sqs_message_attrs_md5(json_t *attrs, char out[33]);
 void sqs_md5_hex(const void *data, size_t n, char out[33]);
-/* Checks the XML character rule; returns the offending code point or -1. */
+/* Checks that text is UTF-8 and follows the XML character rule; returns -1
+ * if so, SQS_BODY_NOT_UTF8 if it is not UTF-8, else the offending code point. */
+#define SQS_BODY_NOT_UTF8 (-2L)
 long sqs_body_invalid_char(const char *body, size_t n);
 
 /* messages.c: the message actions */

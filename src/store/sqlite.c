@@ -530,6 +530,8 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    log_info("store", "closing commits=%llu batches=%llu", (unsigned long long)s->commits,
+             (unsigned long long)s->batches);
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
     pthread_cond_signal(&s->cv);

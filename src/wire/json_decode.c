@@ -1,0 +1,91 @@
+/* json_decode.c - cJSON parse, jansson tree; see json_decode.h. */
+#include "wire/json_decode.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/codec.h"
+
+/* True if the text holds a \u0000 escape (any hex case). */
+static bool has_escaped_nul(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (s[i] == '\\' && (s[i + 1] == 'u' || s[i + 1] == 'U') && s[i + 2] == '0' &&
+            s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
+            return true;
+        if (s[i] == '\\')
+            i++; /* skip the escaped character, so "\\u0000" is not a match */
+    }
+    return false;
+}
+
+static json_t *convert(const cJSON *c, int depth)
+{
+    if (depth > 128)
+        return NULL;
+    if (cJSON_IsString(c))
+        return json_stringn_nocheck(c->valuestring, strlen(c->valuestring));
+    if (cJSON_IsNumber(c)) {
+        double v = c->valuedouble;
+        if (v == floor(v) && fabs(v) < 9007199254740992.0)
+            return json_integer((json_int_t)v);
+        return json_real(v);
+    }
+    if (cJSON_IsTrue(c))
+        return json_true();
+    if (cJSON_IsFalse(c))
+        return json_false();
+    if (cJSON_IsNull(c))
+        return json_null();
+    if (cJSON_IsArray(c)) {
+        json_t *arr = json_array();
+        for (const cJSON *e = c->child; e; e = e->next) {
+            json_t *v = convert(e, depth + 1);
+            if (!v) {
+                json_decref(arr);
+                return NULL;
+            }
+            json_array_append_new(arr, v);
+        }
+        return arr;
+    }
+    if (cJSON_IsObject(c)) {
+        json_t *obj = json_object();
+        for (const cJSON *e = c->child; e; e = e->next) {
+            json_t *v = convert(e, depth + 1);
+            if (!v || !e->string) {
+                json_decref(v);
+                json_decref(obj);
+                return NULL;
+            }
+            /* Repeated keys: the last one wins, as in AWS's parsers. */
+            json_object_set_new_nocheck(obj, e->string, v);
+        }
+        return obj;
+    }
+    return NULL;
+}
+
+json_t *json_decode(const char *text, size_t len)
+{
+    const char *end = NULL;
+
+    if (!utf8_valid(text, len))
+        return NULL;
+    if (has_escaped_nul(text, len))
+        return json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+    cJSON *c = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!c)
+        return NULL;
+    /* Only whitespace may follow the value. */
+    for (const char *p = end; p && p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            cJSON_Delete(c);
+            return NULL;
+        }
+    }
+    json_t *j = convert(c, 0);
+    cJSON_Delete(c);
+    return j;
+}
