@@ -23,10 +23,7 @@
 
 typedef struct send_ctx {
     api_call *call;
-    sqs_service *svc;
-    sqs_queue *queue;
-    sqs_message **msgs;
-    size_t n;
+    sqs_staged *staged;
 } send_ctx;
 
 /* A scratch call that collects one batch entry's error. */
@@ -65,8 +62,8 @@ static void add_success(api_call *call, json_t *entry)
 
 /* Validates one message to send and builds it (not yet indexed).  The
  * result object gets MessageId and the MD5s.  NULL with call's error set. */
-static sqs_message *prepare_message(api_call *call, sqs_service *svc, sqs_queue *q,
-                                    json_t *in, json_t *result, long *size_out)
+static sqs_message *prepare_message(api_call *call, sqs_staged *staged, store_batch *b,
+                                    sqs_queue *q, json_t *in, json_t *result, long *size_out)
 {
     const char *body = NULL;
     size_t body_len = 0;
@@ -136,35 +133,22 @@ static sqs_message *prepare_message(api_call *call, sqs_service *svc, sqs_queue 
     }
     *size_out = total;
 
-    /* Build the message. */
-    int64_t now = clock_now_ms();
-    sqs_message *m = sqs_message_new(q, store_next_message_seq(svc->store));
-    uuid_v4(m->message_id);
-    m->sent_ms = now;
-    m->visible_at_ms = now + (delay >= 0 ? delay : q->delay_seconds) * 1000;
-
-    json_t *meta = json_pack("{s:s}", "sender",
-                             call->access_key && *call->access_key ? call->access_key
-                                                                   : call->account);
-    json_t *trace = sys ? json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue")
-                        : NULL;
-    if (trace)
-        json_object_set(meta, "trace", trace);
-    const char *group = NULL;
-    if (param_str(call, in, "MessageGroupId", &group, NULL) > 0)
-        json_object_set_new(meta, "group", json_string(group));
-    m->meta = json_dumps(meta, JSON_COMPACT);
-    json_decref(meta);
-
+    const char *group = NULL, *trace = NULL;
+    param_str(call, in, "MessageGroupId", &group, NULL);
+    if (sys)
+        trace = json_string_value(
+            json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
     char *attrs_text = attrs && json_object_size(attrs) ? json_dumps(attrs, JSON_COMPACT) : NULL;
-    sqs_message_cache(svc, m, body, body_len, attrs_text, attrs_text ? strlen(attrs_text) : 0);
-    if (!m->cached) {
-        /* Over the cache budget: the store keeps the payload; carry it to
-         * the commit through the batch only. */
-        m->body = xstrndup(body, body_len);
-        m->attrs = attrs_text ? xstrdup(attrs_text) : NULL;
-        m->attrs_len = attrs_text ? strlen(attrs_text) : 0;
-    }
+    sqs_outgoing o = {
+        .body = body,
+        .body_len = body_len,
+        .attrs = attrs_text,
+        .trace = trace,
+        .group_id = group,
+        .sender = call->access_key && *call->access_key ? call->access_key : call->account,
+        .delay_seconds = (int)delay,
+    };
+    sqs_message *m = sqs_stage(staged, q, &o, b);
     free(attrs_text);
 
     json_object_set_new(result, "MessageId", json_string(m->message_id));
@@ -181,77 +165,32 @@ static sqs_message *prepare_message(api_call *call, sqs_service *svc, sqs_queue 
     return m;
 }
 
-static void put_message_row(store_batch *b, const sqs_message *m)
-{
-    store_message row = {
-        .seq = m->seq,
-        .container = m->queue->id,
-        .message_id = m->message_id,
-        .sent_ms = m->sent_ms,
-        .visible_at_ms = m->visible_at_ms,
-        .first_receive_ms = 0,
-        .receive_count = 0,
-        .meta = m->meta,
-        .attributes = m->attrs,
-        .attributes_len = m->attrs_len,
-        .body = m->body,
-        .body_len = m->body_len,
-    };
-    store_put_message(b, &row);
-}
-
 static void send_done(void *arg, int status)
 {
     send_ctx *ctx = arg;
-    sqs_service *svc = ctx->svc;
-    sqs_queue *q = ctx->queue;
-    int64_t now = clock_now_ms();
 
-    for (size_t i = 0; i < ctx->n; i++) {
-        sqs_message *m = ctx->msgs[i];
-        if (status != 0 || q->deleted) {
-            sqs_message_free(svc, m);
-            continue;
-        }
-        if (!m->cached) {
-            free(m->body);
-            free(m->attrs);
-            m->body = m->attrs = NULL;
-            m->attrs_len = 0;
-        }
-        sqs_index_add(svc, m, now);
-    }
+    sqs_staged_finish(ctx->staged, status);
     if (status != 0) {
         json_decref(ctx->call->output);
         ctx->call->output = NULL;
         api_fail(ctx->call, AWS_ERR_SERVICE_UNAVAILABLE,
                  "The request has failed due to a temporary failure of the server.");
-    } else if (!q->deleted) {
-        sqs_wake_waiters(svc, q);
     }
     api_finish(ctx->call);
-    sqs_queue_unref(svc, q);
-    free(ctx->msgs);
     free(ctx);
 }
 
-static api_status submit_sends(sqs_service *svc, api_call *call, sqs_queue *q,
-                               sqs_message **msgs, size_t n)
+static api_status submit_sends(sqs_service *svc, api_call *call, sqs_staged *staged,
+                               store_batch *b)
 {
-    if (n == 0) {
-        free(msgs);
+    if (sqs_staged_count(staged) == 0) {
+        sqs_staged_finish(staged, 0);
+        store_batch_free(b);
         return API_DONE;
     }
-    store_batch *b = store_batch_new();
-    for (size_t i = 0; i < n; i++)
-        put_message_row(b, msgs[i]);
     send_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->call = call;
-    ctx->svc = svc;
-    ctx->queue = q;
-    ctx->msgs = msgs;
-    ctx->n = n;
-    q->refs++;
+    ctx->staged = staged;
     store_submit(svc->store, b, send_done, ctx);
     return API_PENDING;
 }
@@ -264,12 +203,10 @@ api_status sqs_send_message(api_call *call)
 
     if (!q)
         return API_DONE;
-    sqs_message *m = prepare_message(call, svc, q, call->input, api_out(call), &size);
-    if (!m)
-        return API_DONE;
-    sqs_message **msgs = xcalloc(1, sizeof *msgs);
-    msgs[0] = m;
-    return submit_sends(svc, call, q, msgs, 1);
+    sqs_staged *staged = sqs_staged_new(svc);
+    store_batch *b = store_batch_new();
+    prepare_message(call, staged, b, q, call->input, api_out(call), &size);
+    return submit_sends(svc, call, staged, b);
 }
 
 static bool valid_entry_id(const char *id)
@@ -340,7 +277,7 @@ api_status sqs_send_message_batch(api_call *call)
     sqs_service *svc = sqs_of(call);
     sqs_queue *q = sqs_queue_from_call(svc, call);
     json_t *entries, *e;
-    size_t i, n = 0;
+    size_t i;
     long total = 0;
 
     if (!q || !(entries = batch_entries(call, "SendMessageBatchRequestEntry")))
@@ -355,7 +292,8 @@ api_status sqs_send_message_batch(api_call *call)
                         "Batch requested message too long. Size: %ld, allowed: %d.", total,
                         q->max_message_size);
 
-    sqs_message **msgs = xcalloc(json_array_size(entries), sizeof *msgs);
+    sqs_staged *staged = sqs_staged_new(svc);
+    store_batch *b = store_batch_new();
     api_out(call);
     json_array_foreach(entries, i, e) {
         const char *id = json_string_value(json_object_get(e, "Id"));
@@ -363,9 +301,7 @@ api_status sqs_send_message_batch(api_call *call)
         api_call scratch;
         long size;
         scratch_init(&scratch, call);
-        sqs_message *m = prepare_message(&scratch, svc, q, e, result, &size);
-        if (m) {
-            msgs[n++] = m;
+        if (prepare_message(&scratch, staged, b, q, e, result, &size)) {
             add_success(call, result);
         } else {
             add_failure(call, id, &scratch);
@@ -377,7 +313,7 @@ api_status sqs_send_message_batch(api_call *call)
         json_object_set_new(call->output, "Successful", json_array());
     if (!json_object_get(call->output, "Failed"))
         json_object_set_new(call->output, "Failed", json_array());
-    return submit_sends(svc, call, q, msgs, n);
+    return submit_sends(svc, call, staged, b);
 }
 
 /* ---------------------------------------------------------------- receiving */

@@ -183,6 +183,28 @@ void sqs_md5_hex(const void *data, size_t n, char out[33]);
 #define SQS_BODY_NOT_UTF8 (-2L)
 long sqs_body_invalid_char(const char *body, size_t n);
 
+/* stage.c: new messages, made visible only once durable */
+typedef struct sqs_staged sqs_staged;
+typedef struct sqs_outgoing {
+    const char *body;
+    size_t body_len;
+    const char *attrs;      /* MessageAttributes as JSON text, or NULL */
+    const char *trace;      /* AWSTraceHeader, or NULL */
+    const char *group_id;   /* MessageGroupId, or NULL */
+    const char *dedup_id;   /* MessageDeduplicationId, or NULL */
+    const char *sender;     /* SenderId */
+    int delay_seconds;      /* -1: the queue's DelaySeconds */
+} sqs_outgoing;
+
+sqs_staged *sqs_staged_new(sqs_service *svc);
+/* Builds a message for q (already validated by the caller) and adds its row
+ * to b.  The message is not visible until sqs_staged_finish. */
+sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, store_batch *b);
+size_t sqs_staged_count(const sqs_staged *st);
+/* After b's commit: status 0 indexes the messages and wakes receivers,
+ * anything else drops them.  Frees st. */
+void sqs_staged_finish(sqs_staged *st, int status);
+
 /* messages.c: the message actions */
 api_status sqs_send_message(api_call *call);
 api_status sqs_send_message_batch(api_call *call);

@@ -1,0 +1,125 @@
+/*
+ * stage.c - putting new messages on queues, durably.
+ *
+ * Every way a message arrives (SendMessage, SNS fan-out, EventBridge and
+ * Scheduler targets, dead-letter moves of other services) goes through
+ * here: the message is built, its row is added to the caller's store batch,
+ * and only when that batch has committed (sqs_staged_finish with status 0)
+ * does it enter its queue's index and wake parked receives.  So a message is
+ * never received before it is durable, and a publish that fans out to many
+ * queues commits all of its copies in one transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/codec.h"
+#include "sqs/sqs.h"
+
+struct sqs_staged {
+    sqs_service *svc;
+    sqs_message **msgs;
+    size_t n, cap;
+};
+
+sqs_staged *sqs_staged_new(sqs_service *svc)
+{
+    sqs_staged *st = xcalloc(1, sizeof *st);
+    st->svc = svc;
+    return st;
+}
+
+size_t sqs_staged_count(const sqs_staged *st)
+{
+    return st->n;
+}
+
+static void put_row(store_batch *b, const sqs_message *m)
+{
+    store_message row = {
+        .seq = m->seq,
+        .container = m->queue->id,
+        .message_id = m->message_id,
+        .sent_ms = m->sent_ms,
+        .visible_at_ms = m->visible_at_ms,
+        .meta = m->meta,
+        .attributes = m->attrs,
+        .attributes_len = m->attrs_len,
+        .body = m->body,
+        .body_len = m->body_len,
+    };
+    store_put_message(b, &row);
+}
+
+sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, store_batch *b)
+{
+    sqs_service *svc = st->svc;
+    int64_t now = clock_now_ms();
+    sqs_message *m = sqs_message_new(q, store_next_message_seq(svc->store));
+    int delay = o->delay_seconds >= 0 ? o->delay_seconds : q->delay_seconds;
+
+    uuid_v4(m->message_id);
+    m->sent_ms = now;
+    m->visible_at_ms = now + (int64_t)delay * 1000;
+
+    json_t *meta = json_pack("{s:s}", "sender", o->sender ? o->sender : "");
+    if (o->trace)
+        json_object_set_new(meta, "trace", json_string(o->trace));
+    if (o->group_id)
+        json_object_set_new(meta, "group", json_string(o->group_id));
+    if (o->dedup_id)
+        json_object_set_new(meta, "dedup", json_string(o->dedup_id));
+    m->meta = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+
+    size_t attrs_len = o->attrs ? strlen(o->attrs) : 0;
+    sqs_message_cache(svc, m, o->body, o->body_len, o->attrs, attrs_len);
+    if (!m->cached) {
+        /* Over the cache budget: the row carries the payload to disk and the
+         * index keeps only its length. */
+        m->body = xstrndup(o->body, o->body_len);
+        m->attrs = o->attrs ? xstrdup(o->attrs) : NULL;
+        m->attrs_len = attrs_len;
+    }
+    put_row(b, m);
+    if (!m->cached) {
+        free(m->body);
+        free(m->attrs);
+        m->body = m->attrs = NULL;
+        m->attrs_len = 0;
+    }
+
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 4;
+        st->msgs = xrealloc(st->msgs, st->cap * sizeof *st->msgs);
+    }
+    st->msgs[st->n++] = m;
+    q->refs++;
+    return m;
+}
+
+void sqs_staged_finish(sqs_staged *st, int status)
+{
+    sqs_service *svc = st->svc;
+    int64_t now = clock_now_ms();
+
+    for (size_t i = 0; i < st->n; i++) {
+        sqs_message *m = st->msgs[i];
+        sqs_queue *q = m->queue;
+        if (status != 0 || q->deleted)
+            sqs_message_free(svc, m);
+        else
+            sqs_index_add(svc, m, now);
+    }
+    /* Wake after every message is indexed, then let the queues go. */
+    for (size_t i = 0; i < st->n; i++) {
+        sqs_queue *q = st->msgs[i]->queue;
+        if (status == 0 && !q->deleted && q->waiters)
+            sqs_wake_waiters(svc, q);
+    }
+    for (size_t i = 0; i < st->n; i++)
+        sqs_queue_unref(svc, st->msgs[i]->queue);
+    free(st->msgs);
+    free(st);
+}
