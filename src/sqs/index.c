@@ -1,13 +1,15 @@
 /*
- * index.c - a queue's delivery index: which messages are visible now and
- * when the others become visible.
+ * index.c - a queue's delivery index: which messages a receive may take now,
+ * in what order, and when the others become visible.
  *
- * Ready messages sit in a doubly linked list in the order they became
- * visible; a receive takes from its head.  Delayed and in-flight messages
- * sit in a binary min-heap on visible_at_ms; one libevent timer per queue is
- * armed for the heap's minimum, and when it fires the due messages move to
- * the ready list and parked long polls are woken.  Every operation is
- * O(log n) or better; nothing scans the queue.
+ * Visible messages sit in their group's list (see sqs_group in sqs.h); the
+ * groups a receive may serve sit in the queue's active list.  Delayed and
+ * in-flight messages sit in a binary min-heap on visible_at_ms; one libevent
+ * timer per queue is armed for the heap's minimum, and when it fires the due
+ * messages become visible and parked long polls are woken.  On a FIFO queue an
+ * in-flight message stays in its group's list (holding its place in the
+ * order) and locks the group.  Every operation is O(log n) or better;
+ * nothing scans the queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,14 @@ void sqs_message_free(sqs_service *svc, sqs_message *m)
 {
     uncache(svc, m);
     free(m->meta);
+    free(m->group_id);
     free(m);
+}
+
+void sqs_message_set_group(sqs_message *m, const char *group_id)
+{
+    free(m->group_id);
+    m->group_id = group_id && *group_id ? xstrdup(group_id) : NULL;
 }
 
 void sqs_message_cache(sqs_service *svc, sqs_message *m, const char *body, size_t body_len,
@@ -126,33 +135,157 @@ static void heap_remove(sqs_queue *q, sqs_message *m)
     heap_down(q, last->heap_pos);
 }
 
-/* --- ready list ------------------------------------------------------------ */
+/* --- groups ---------------------------------------------------------------- */
 
-static void ready_append(sqs_queue *q, sqs_message *m)
+static sqs_group *group_get(sqs_queue *q, const char *id)
 {
-    m->state = MSG_READY;
-    m->next = NULL;
-    m->prev = q->ready_tail;
-    if (q->ready_tail)
-        q->ready_tail->next = m;
-    else
-        q->ready_head = m;
-    q->ready_tail = m;
-    q->ready_count++;
+    sqs_group *g = map_str_get(&q->groups, id ? id : "");
+    if (!g) {
+        g = xcalloc(1, sizeof *g);
+        g->id = xstrdup(id ? id : "");
+        map_str_put(&q->groups, g->id, g);
+    }
+    return g;
 }
 
-static void ready_unlink(sqs_queue *q, sqs_message *m)
+static void active_unlink(sqs_queue *q, sqs_group *g)
 {
+    if (!g->active)
+        return;
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        q->active_head = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    else
+        q->active_tail = g->prev;
+    g->prev = g->next = NULL;
+    g->active = false;
+}
+
+static void active_append(sqs_queue *q, sqs_group *g)
+{
+    g->next = NULL;
+    g->prev = q->active_tail;
+    if (q->active_tail)
+        q->active_tail->next = g;
+    else
+        q->active_head = g;
+    q->active_tail = g;
+    g->active = true;
+}
+
+/* Puts the group in or out of the active list as its state requires, and
+ * frees it when it holds nothing. */
+static void group_refresh(sqs_queue *q, sqs_group *g)
+{
+    bool servable = g->head && (!q->fifo || g->inflight == 0);
+
+    if (servable && !g->active)
+        active_append(q, g);
+    else if (!servable)
+        active_unlink(q, g);
+    if (!g->head && g->inflight == 0) {
+        map_str_del(&q->groups, g->id);
+        free(g->id);
+        free(g);
+    }
+}
+
+/* Inserts m into its group's list: at the tail, or on a FIFO queue at its
+ * place in send order (a message coming back from flight or delay). */
+static void group_insert(sqs_queue *q, sqs_message *m)
+{
+    sqs_group *g = group_get(q, m->group_id);
+    sqs_message *after = g->tail;
+
+    if (q->fifo)
+        while (after && after->seq > m->seq)
+            after = after->prev;
+    m->group = g;
+    m->prev = after;
+    m->next = after ? after->next : g->head;
+    if (m->next)
+        m->next->prev = m;
+    else
+        g->tail = m;
+    if (after)
+        after->next = m;
+    else
+        g->head = m;
+    g->count++;
+}
+
+static void group_remove(sqs_queue *q, sqs_message *m)
+{
+    sqs_group *g = m->group;
+
     if (m->prev)
         m->prev->next = m->next;
     else
-        q->ready_head = m->next;
+        g->head = m->next;
     if (m->next)
         m->next->prev = m->prev;
     else
-        q->ready_tail = m->prev;
+        g->tail = m->prev;
     m->prev = m->next = NULL;
-    q->ready_count--;
+    m->group = NULL;
+    g->count--;
+}
+
+static void make_ready(sqs_queue *q, sqs_message *m)
+{
+    m->state = MSG_READY;
+    if (!m->group)
+        group_insert(q, m);
+    q->ready_count++;
+    group_refresh(q, m->group);
+}
+
+bool sqs_index_has_ready(const sqs_queue *q)
+{
+    return q->active_head != NULL;
+}
+
+size_t sqs_index_pick(sqs_queue *q, size_t max, sqs_message **out)
+{
+    size_t n = 0;
+
+    if (q->fifo) {
+        /* Fill from one group, in order, before moving to the next. */
+        for (sqs_group *g = q->active_head; g && n < max; g = g->next)
+            for (sqs_message *m = g->head; m && n < max && m->state == MSG_READY; m = m->next)
+                out[n++] = m;
+        return n;
+    }
+    /* Standard: one message from each group in turn, so a flooding group
+     * cannot hold the others back; served groups go to the back. */
+    sqs_message *cursor[64];
+    sqs_group *served[64];
+    size_t groups = 0;
+    for (sqs_group *g = q->active_head; g && groups < max && groups < 64; g = g->next) {
+        cursor[groups] = g->head;
+        served[groups++] = g;
+    }
+    while (n < max) {
+        size_t before = n;
+        for (size_t i = 0; i < groups && n < max; i++) {
+            if (cursor[i]) {
+                out[n++] = cursor[i];
+                cursor[i] = cursor[i]->next;
+            }
+        }
+        if (n == before)
+            break;
+    }
+    for (size_t i = 0; i < groups; i++) {
+        if (served[i]->active && served[i] != q->active_tail) {
+            active_unlink(q, served[i]);
+            active_append(q, served[i]);
+        }
+    }
+    return n;
 }
 
 /* --- timer ----------------------------------------------------------------- */
@@ -187,11 +320,14 @@ void sqs_index_mature(sqs_service *svc, sqs_queue *q, int64_t now)
     while (q->heap_len > 0 && q->heap[0]->visible_at_ms <= now) {
         sqs_message *m = q->heap[0];
         heap_remove(q, m);
-        if (m->state == MSG_DELAYED)
+        if (m->state == MSG_DELAYED) {
             q->delayed_count--;
-        else
+        } else {
             q->inflight_count--;
-        ready_append(q, m);
+            if (m->group)
+                m->group->inflight--;
+        }
+        make_ready(q, m);
         moved = true;
     }
     arm_timer(svc, q);
@@ -206,22 +342,32 @@ void sqs_index_add(sqs_service *svc, sqs_message *m, int64_t now)
     map_u64_put(&q->by_seq, m->seq, m);
     if (m->visible_at_ms > now) {
         m->state = m->receive_count > 0 ? MSG_INFLIGHT : MSG_DELAYED;
-        if (m->state == MSG_DELAYED)
+        if (m->state == MSG_DELAYED) {
             q->delayed_count++;
-        else
+        } else {
             q->inflight_count++;
+            /* On a FIFO queue an in-flight message keeps its place and
+             * locks its group. */
+            if (q->fifo) {
+                group_insert(q, m);
+                m->group->inflight++;
+                group_refresh(q, m->group);
+            }
+        }
         heap_push(q, m);
         arm_timer(svc, q);
     } else {
-        ready_append(q, m);
+        make_ready(q, m);
     }
 }
 
 static void detach(sqs_queue *q, sqs_message *m)
 {
+    sqs_group *g = m->group;
+
     switch (m->state) {
     case MSG_READY:
-        ready_unlink(q, m);
+        q->ready_count--;
         break;
     case MSG_DELAYED:
         heap_remove(q, m);
@@ -230,9 +376,15 @@ static void detach(sqs_queue *q, sqs_message *m)
     case MSG_INFLIGHT:
         heap_remove(q, m);
         q->inflight_count--;
+        if (g)
+            g->inflight--;
         break;
     case MSG_PENDING:
         break;
+    }
+    if (g) {
+        group_remove(q, m);
+        group_refresh(q, g);
     }
     m->state = MSG_PENDING;
 }
@@ -254,10 +406,15 @@ void sqs_index_make_visible_at(sqs_service *svc, sqs_message *m, int64_t at, int
     if (at > now) {
         m->state = MSG_INFLIGHT;
         q->inflight_count++;
+        if (q->fifo) {
+            group_insert(q, m);
+            m->group->inflight++;
+            group_refresh(q, m->group);
+        }
         heap_push(q, m);
         arm_timer(svc, q);
     } else {
-        ready_append(q, m);
+        make_ready(q, m);
     }
 }
 
@@ -269,9 +426,17 @@ void sqs_index_clear(sqs_service *svc, sqs_queue *q)
             sqs_message_free(svc, m);
     }
     map_u64_free(&q->by_seq);
+    for (size_t i = 0; i < q->groups.cap; i++) {
+        sqs_group *g = q->groups.keys[i] ? q->groups.vals[i] : NULL;
+        if (g) {
+            free(g->id);
+            free(g);
+        }
+    }
+    map_str_free(&q->groups);
     free(q->heap);
     q->heap = NULL;
     q->heap_len = q->heap_cap = 0;
-    q->ready_head = q->ready_tail = NULL;
+    q->active_head = q->active_tail = NULL;
     q->ready_count = q->delayed_count = q->inflight_count = 0;
 }

@@ -60,98 +60,13 @@ static void add_success(api_call *call, json_t *entry)
     json_array_append_new(ok, entry);
 }
 
-/* Validates one message to send and builds it (not yet indexed).  The
- * result object gets MessageId and the MD5s.  NULL with call's error set. */
-static sqs_message *prepare_message(api_call *call, sqs_staged *staged, store_batch *b,
-                                    sqs_queue *q, json_t *in, json_t *result, long *size_out)
+enum send_outcome { SEND_FAILED, SEND_STAGED, SEND_DUPLICATE };
+
+static void put_send_md5s(json_t *result, const char *body, size_t body_len, json_t *attrs,
+                          json_t *sys)
 {
-    const char *body = NULL;
-    size_t body_len = 0;
-    long long delay = -1;
-    json_t *attrs = NULL, *sys = NULL;
-    long attrs_size = 0;
     char md5[33];
-    int rc;
 
-    if ((rc = param_str(call, in, "MessageBody", &body, &body_len)) < 0)
-        return NULL;
-    if (!rc || body_len == 0) {
-        api_fail(call, AWS_ERR_MISSING_PARAMETER,
-                 "The request must contain the parameter MessageBody.");
-        return NULL;
-    }
-    long bad = sqs_body_invalid_char(body, body_len);
-    if (bad == SQS_BODY_NOT_UTF8) {
-        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
-                 "Invalid characters found in the message body: it is not valid UTF-8.");
-        return NULL;
-    }
-    if (bad >= 0) {
-        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
-                 "Invalid binary character '#x%lX' was found in the message body, the set of "
-                 "allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | "
-                 "#x10000 to #x10FFFF", bad);
-        return NULL;
-    }
-    if (param_int(call, in, "DelaySeconds", &delay) < 0)
-        return NULL;
-    if (delay != -1 && (delay < 0 || delay > SQS_MAX_DELAY)) {
-        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
-                 "Value %lld for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
-                 ">= 0 and <= 900.", delay);
-        return NULL;
-    }
-    if (q->fifo && delay > 0) {
-        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
-                 "Value %lld for parameter DelaySeconds is invalid. Reason: The request include "
-                 "parameter that is not valid for this queue type.", delay);
-        return NULL;
-    }
-    if (param_object(call, in, "MessageAttributes", &attrs) < 0 ||
-        param_object(call, in, "MessageSystemAttributes", &sys) < 0)
-        return NULL;
-    if (attrs && (attrs_size = sqs_message_attrs_validate(call, attrs, false)) < 0)
-        return NULL;
-    if (sys && sqs_message_attrs_validate(call, sys, true) < 0)
-        return NULL;
-    long total = (long)body_len + attrs_size;
-    if (total > q->max_message_size) {
-        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
-                 "One or more parameters are invalid. Reason: Message must be shorter than %d "
-                 "bytes.", q->max_message_size);
-        return NULL;
-    }
-    if (q->fifo) {
-        const char *group = NULL;
-        if (param_str(call, in, "MessageGroupId", &group, NULL) < 0)
-            return NULL;
-        if (!group) {
-            api_fail(call, AWS_ERR_MISSING_PARAMETER,
-                     "The request must contain the parameter MessageGroupId.");
-            return NULL;
-        }
-    }
-    *size_out = total;
-
-    const char *group = NULL, *trace = NULL;
-    param_str(call, in, "MessageGroupId", &group, NULL);
-    if (sys)
-        trace = json_string_value(
-            json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
-    char *attrs_text = attrs && json_object_size(attrs) ? json_dumps(attrs, JSON_COMPACT) : NULL;
-    sqs_outgoing o = {
-        .body = body,
-        .body_len = body_len,
-        .attrs = attrs_text,
-        .trace = trace,
-        .group_id = group,
-        .sender = call->access_key && *call->access_key ? call->access_key : call->account,
-        .delay_seconds = (int)delay,
-    };
-    sqs_message *m = sqs_stage(staged, q, &o, b);
-    free(attrs_text);
-
-    json_object_set_new(result, "MessageId", json_string(m->message_id));
     sqs_md5_hex(body, body_len, md5);
     json_object_set_new(result, "MD5OfMessageBody", json_string(md5));
     if (attrs && json_object_size(attrs)) {
@@ -162,7 +77,151 @@ static sqs_message *prepare_message(api_call *call, sqs_staged *staged, store_ba
         sqs_message_attrs_md5(sys, md5);
         json_object_set_new(result, "MD5OfMessageSystemAttributes", json_string(md5));
     }
-    return m;
+}
+
+/* Validates one message to send and stages it (not yet visible).  The
+ * result object gets MessageId, SequenceNumber and the MD5s.  On failure
+ * the call's error is set. */
+static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, store_batch *b,
+                                         sqs_queue *q, json_t *in, json_t *result,
+                                         long *size_out, bool in_batch)
+{
+    const char *body = NULL;
+    size_t body_len = 0;
+    long long delay = -1;
+    json_t *attrs = NULL, *sys = NULL;
+    long attrs_size = 0;
+    int rc;
+
+    if ((rc = param_str(call, in, "MessageBody", &body, &body_len)) < 0)
+        return SEND_FAILED;
+    if (!rc || body_len == 0) {
+        api_fail(call, AWS_ERR_MISSING_PARAMETER,
+                 "The request must contain the parameter MessageBody.");
+        return SEND_FAILED;
+    }
+    long bad = sqs_body_invalid_char(body, body_len);
+    if (bad == SQS_BODY_NOT_UTF8) {
+        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
+                 "Invalid characters found in the message body: it is not valid UTF-8.");
+        return SEND_FAILED;
+    }
+    if (bad >= 0) {
+        api_fail(call, AWS_ERR_SQS_INVALID_MESSAGE_CONTENTS,
+                 "Invalid binary character '#x%lX' was found in the message body, the set of "
+                 "allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | "
+                 "#x10000 to #x10FFFF", bad);
+        return SEND_FAILED;
+    }
+    if (param_int(call, in, "DelaySeconds", &delay) < 0)
+        return SEND_FAILED;
+    if (delay != -1 && (delay < 0 || delay > SQS_MAX_DELAY)) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
+                 ">= 0 and <= 900.", delay);
+        return SEND_FAILED;
+    }
+    if (q->fifo && delay > 0) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter DelaySeconds is invalid. Reason: The request include "
+                 "parameter that is not valid for this queue type.", delay);
+        return SEND_FAILED;
+    }
+    if (param_object(call, in, "MessageAttributes", &attrs) < 0 ||
+        param_object(call, in, "MessageSystemAttributes", &sys) < 0)
+        return SEND_FAILED;
+    if (attrs && (attrs_size = sqs_message_attrs_validate(call, attrs, false)) < 0)
+        return SEND_FAILED;
+    if (sys && sqs_message_attrs_validate(call, sys, true) < 0)
+        return SEND_FAILED;
+    long total = (long)body_len + attrs_size;
+    if (total > q->max_message_size) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "One or more parameters are invalid. Reason: Message must be shorter than %d "
+                 "bytes.", q->max_message_size);
+        return SEND_FAILED;
+    }
+    const char *group = NULL, *dedup = NULL, *trace = NULL;
+    char content_id[65];
+    if (param_str(call, in, "MessageGroupId", &group, NULL) < 0 ||
+        param_str(call, in, "MessageDeduplicationId", &dedup, NULL) < 0)
+        return SEND_FAILED;
+    if (q->fifo && !group) {
+        api_fail(call, in_batch ? AWS_ERR_INVALID_PARAMETER_VALUE : AWS_ERR_MISSING_PARAMETER,
+                 "The request must contain the parameter MessageGroupId.");
+        return SEND_FAILED;
+    }
+    if (group && !sqs_fifo_valid_id(group)) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can "
+                 "only include alphanumeric and punctuation characters. 1 to 128 in length.",
+                 group);
+        return SEND_FAILED;
+    }
+    if (dedup && !q->fifo) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request "
+                 "includes a parameter that is not valid for this queue type.", dedup);
+        return SEND_FAILED;
+    }
+    if (dedup && !sqs_fifo_valid_id(dedup)) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter MessageDeduplicationId is invalid. Reason: "
+                 "MessageDeduplicationId can only include alphanumeric and punctuation "
+                 "characters. 1 to 128 in length.", dedup);
+        return SEND_FAILED;
+    }
+    if (q->fifo && !dedup) {
+        const char *cbd =
+            json_string_value(json_object_get(q->attributes, "ContentBasedDeduplication"));
+        if (!cbd || strcmp(cbd, "true") != 0) {
+            api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                     "The queue should either have ContentBasedDeduplication enabled or "
+                     "MessageDeduplicationId provided explicitly");
+            return SEND_FAILED;
+        }
+        sqs_fifo_content_dedup_id(body, body_len, content_id);
+        dedup = content_id;
+    }
+    *size_out = total;
+
+    /* A duplicate inside the window succeeds with the first message's ids. */
+    if (q->fifo) {
+        sqs_dedup *d = sqs_fifo_dedup_find(q, group, dedup, clock_now_ms());
+        if (d) {
+            json_object_set_new(result, "MessageId", json_string(d->message_id));
+            json_object_set_new(result, "SequenceNumber", json_string(d->sequence_number));
+            put_send_md5s(result, body, body_len, attrs, sys);
+            return SEND_DUPLICATE;
+        }
+    }
+
+    if (sys)
+        trace = json_string_value(
+            json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
+    char *attrs_text = attrs && json_object_size(attrs) ? json_dumps(attrs, JSON_COMPACT) : NULL;
+    sqs_outgoing o = {
+        .body = body,
+        .body_len = body_len,
+        .attrs = attrs_text,
+        .trace = trace,
+        .group_id = group,
+        .dedup_id = q->fifo ? dedup : NULL,
+        .sender = call->access_key && *call->access_key ? call->access_key : call->account,
+        .delay_seconds = q->fifo ? -1 : (int)delay,
+    };
+    sqs_message *m = sqs_stage(staged, q, &o, b);
+    free(attrs_text);
+
+    json_object_set_new(result, "MessageId", json_string(m->message_id));
+    if (q->fifo) {
+        char seqnum[24];
+        sqs_fifo_sequence_number(m, seqnum);
+        json_object_set_new(result, "SequenceNumber", json_string(seqnum));
+        sqs_fifo_dedup_record(sqs_of(call), q, group, dedup, m, seqnum, b);
+    }
+    put_send_md5s(result, body, body_len, attrs, sys);
+    return SEND_STAGED;
 }
 
 static void send_done(void *arg, int status)
@@ -183,11 +242,15 @@ static void send_done(void *arg, int status)
 static api_status submit_sends(sqs_service *svc, api_call *call, sqs_staged *staged,
                                store_batch *b)
 {
-    if (sqs_staged_count(staged) == 0) {
+    if (sqs_staged_count(staged) == 0 && store_batch_empty(b) && !call->has_error &&
+        !json_object_get(call->output, "SequenceNumber") &&
+        json_array_size(json_object_get(call->output, "Successful")) == 0) {
         sqs_staged_finish(staged, 0);
         store_batch_free(b);
         return API_DONE;
     }
+    /* Even with nothing new to write (only duplicates) the answer waits for
+     * the commits before it, so it never names a message not yet durable. */
     send_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->call = call;
     ctx->staged = staged;
@@ -205,7 +268,13 @@ api_status sqs_send_message(api_call *call)
         return API_DONE;
     sqs_staged *staged = sqs_staged_new(svc);
     store_batch *b = store_batch_new();
-    prepare_message(call, staged, b, q, call->input, api_out(call), &size);
+    enum send_outcome r = prepare_message(call, staged, b, q, call->input, api_out(call), &size,
+                                          false);
+    if (r == SEND_FAILED) {
+        sqs_staged_finish(staged, -1);
+        store_batch_free(b);
+        return API_DONE;
+    }
     return submit_sends(svc, call, staged, b);
 }
 
@@ -301,7 +370,7 @@ api_status sqs_send_message_batch(api_call *call)
         api_call scratch;
         long size;
         scratch_init(&scratch, call);
-        if (prepare_message(&scratch, staged, b, q, e, result, &size)) {
+        if (prepare_message(&scratch, staged, b, q, e, result, &size, true) != SEND_FAILED) {
             add_success(call, result);
         } else {
             add_failure(call, id, &scratch);
@@ -322,6 +391,7 @@ typedef struct receive_params {
     int max;
     int visibility;
     int wait;
+    const char *attempt_id;           /* FIFO ReceiveRequestAttemptId, or NULL */
     json_t *attribute_names;          /* AttributeNames + MessageSystemAttributeNames */
     json_t *message_attribute_names;
 } receive_params;
@@ -381,6 +451,14 @@ static void put_system_attributes(sqs_message *m, json_t *names, json_t *out)
         json_object_set_new(out, "AWSTraceHeader", json_string(trace));
     if (group && name_listed(names, "MessageGroupId"))
         json_object_set_new(out, "MessageGroupId", json_string(group));
+    const char *dedup = json_string_value(json_object_get(meta, "dedup"));
+    if (dedup && name_listed(names, "MessageDeduplicationId"))
+        json_object_set_new(out, "MessageDeduplicationId", json_string(dedup));
+    if (m->queue->fifo && name_listed(names, "SequenceNumber")) {
+        char seqnum[24];
+        sqs_fifo_sequence_number(m, seqnum);
+        json_object_set_new(out, "SequenceNumber", json_string(seqnum));
+    }
     json_decref(meta);
 }
 
@@ -472,9 +550,30 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
     json_t *list = json_array();
     size_t taken = 0;
 
+    sqs_message *picked[SQS_MAX_BATCH], *got[SQS_MAX_BATCH];
+    size_t n;
+
     sqs_index_mature(svc, q, now);
-    while (taken < (size_t)p->max && q->ready_head) {
-        sqs_message *m = q->ready_head;
+    if (q->fifo && p->attempt_id) {
+        /* A retried receive gets the same messages and receipt handles. */
+        n = sqs_fifo_attempt_replay(q, p->attempt_id, now, picked);
+        for (size_t i = 0; i < n; i++) {
+            sqs_message *m = picked[i];
+            if (!render_message(svc, m, p, list))
+                continue;
+            sqs_index_make_visible_at(svc, m, now + (int64_t)p->visibility * 1000, now);
+            store_update_message(b, m->seq, m->visible_at_ms, m->receive_count,
+                                 m->first_receive_ms);
+            taken++;
+        }
+        if (n) {
+            json_object_set_new(out, "Messages", list);
+            return taken;
+        }
+    }
+    n = sqs_index_pick(q, (size_t)p->max, picked);
+    for (size_t i = 0; i < n; i++) {
+        sqs_message *m = picked[i];
         if (now - m->sent_ms >= retention) {
             store_delete_message(b, m->seq);
             sqs_index_remove(svc, m);
@@ -497,8 +596,10 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
         /* Visibility 0 leaves it visible: it moves to the back of the line. */
         sqs_index_make_visible_at(svc, m, now + (int64_t)p->visibility * 1000, now);
         store_update_message(b, m->seq, m->visible_at_ms, m->receive_count, m->first_receive_ms);
-        taken++;
+        got[taken++] = m;
     }
+    if (q->fifo && p->attempt_id && taken)
+        sqs_fifo_attempt_record(q, p->attempt_id, got, taken, now);
     if (taken)
         json_object_set_new(out, "Messages", list);
     else
@@ -581,10 +682,10 @@ static api_status park(sqs_queue *q, api_call *call, const receive_params *p)
 
 void sqs_wake_waiters(sqs_service *svc, sqs_queue *q)
 {
-    while (q->waiters && q->ready_head && !q->deleted) {
+    while (q->waiters && sqs_index_has_ready(q) && !q->deleted) {
         sqs_waiter *w = q->waiters;
         api_call *call = w->call;
-        receive_params p = {w->max, w->visibility, 0, w->attribute_names,
+        receive_params p = {w->max, w->visibility, 0, NULL, w->attribute_names,
                             w->message_attribute_names};
         store_batch *b = store_batch_new();
 
@@ -667,6 +768,14 @@ api_status sqs_receive_message(api_call *call)
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 "
                         "and <= 20, if provided.", wait);
+    p.attempt_id = NULL;
+    if (param_str(call, call->input, "ReceiveRequestAttemptId", &p.attempt_id, NULL) < 0)
+        return API_DONE;
+    if (p.attempt_id && (strlen(p.attempt_id) == 0 || strlen(p.attempt_id) > 128))
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                        "Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: "
+                        "ReceiveRequestAttemptId can only include alphanumeric and punctuation "
+                        "characters. 1 to 128 in length.", p.attempt_id);
     p.max = (int)max;
     p.visibility = vis >= 0 ? (int)vis : q->visibility_timeout;
     p.wait = wait >= 0 ? (int)wait : q->receive_wait_seconds;
@@ -710,6 +819,13 @@ static int resolve_handle(api_call *call, sqs_queue *q, const char *handle, sqs_
     sqs_message *m = map_u64_get(&q->by_seq, seq);
     if (!m || m->receipt_nonce != nonce || m->receive_count == 0)
         return 0;
+    if (q->fifo && m->state != MSG_INFLIGHT) {
+        /* A FIFO receipt handle lives only as long as its visibility. */
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle "
+                 "has expired.", handle);
+        return -1;
+    }
     *out = m;
     return 1;
 }

@@ -203,6 +203,7 @@ api_status sqs_delete_queue(api_call *call)
         return API_DONE;
     store_batch *b = store_batch_new();
     store_delete_resource(b, q->id);
+    sqs_fifo_dedup_expire(q, 0, b, true);
     log_info("sqs", "queue deleted account=%s queue=%s", q->account, q->name);
     sqs_queue_drop(svc, q);
     return sqs_commit_and_finish(svc, call, b);
@@ -627,6 +628,9 @@ api_status sqs_purge_queue(api_call *call)
     sqs_index_clear(svc, q);
     store_batch *b = store_batch_new();
     store_purge_messages(b, q->id, max_seq);
+    /* A purge also forgets the deduplication window. */
+    sqs_fifo_dedup_expire(q, now, b, true);
+    sqs_fifo_attempts_clear(q, now, true);
     put_queue_resource(b, q);
     log_info("sqs", "queue purged account=%s queue=%s messages=%zu", q->account, q->name, n);
     return sqs_commit_and_finish(svc, call, b);

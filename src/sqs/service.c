@@ -151,6 +151,10 @@ sqs_queue *sqs_queue_new(sqs_service *svc, uint64_t id, const char *account, con
 static void queue_free(sqs_service *svc, sqs_queue *q)
 {
     sqs_index_clear(svc, q);
+    sqs_fifo_dedup_expire(q, 0, NULL, true);
+    sqs_fifo_attempts_clear(q, 0, true);
+    map_str_free(&q->dedup);
+    map_str_free(&q->attempts);
     event_free(q->timer);
     json_decref(q->attributes);
     json_decref(q->tags);
@@ -320,6 +324,12 @@ static void load_queue(void *arg, uint64_t id, const char *kind, const char *acc
     json_decref(doc);
 }
 
+static void load_dedup(void *arg, uint64_t id, const char *kind, const char *account,
+                       const char *name, const char *doc)
+{
+    sqs_fifo_dedup_load(arg, id, name, doc);
+}
+
 typedef struct load_ctx {
     sqs_service *svc;
     int64_t now;
@@ -343,6 +353,11 @@ static void load_message(void *arg, const store_message *sm)
     m->receive_count = sm->receive_count;
     m->body_len = sm->body_len;
     m->meta = sm->meta ? xstrdup(sm->meta) : NULL;
+    if (m->meta) {
+        json_t *meta = json_loads(m->meta, 0, NULL);
+        sqs_message_set_group(m, json_string_value(json_object_get(meta, "group")));
+        json_decref(meta);
+    }
     sqs_index_add(ctx->svc, m, ctx->now);
     ctx->loaded++;
 }
@@ -352,6 +367,8 @@ int sqs_service_load(sqs_service *svc)
     load_ctx ctx = {svc, clock_now_ms(), 0, 0};
 
     if (store_load_resources(svc->store, QUEUE_KIND, load_queue, svc) < 0)
+        return -1;
+    if (store_load_resources(svc->store, "sqs.dedup", load_dedup, svc) < 0)
         return -1;
     if (store_load_messages(svc->store, load_message, &ctx) < 0)
         return -1;
@@ -392,19 +409,27 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
         sqs_queue *q = svc->queues.keys[i] ? svc->queues.vals[i] : NULL;
         if (!q)
             continue;
+        if (q->fifo) {
+            sqs_fifo_dedup_expire(q, now, batch, false);
+            sqs_fifo_attempts_clear(q, now, false);
+        }
         int64_t limit = (int64_t)q->retention_seconds * 1000;
-        sqs_message *m = q->ready_head;
-        while (m && budget) {
-            sqs_message *next = m->next;
-            if (now - m->sent_ms >= limit) {
+        sqs_message *heads[64];
+        size_t n = 0;
+        /* The oldest messages are at the heads of the groups. */
+        for (sqs_group *g = q->active_head; g && n < 64; g = g->next)
+            if (g->head && g->head->state == MSG_READY)
+                heads[n++] = g->head;
+        for (size_t k = 0; k < n && budget; k++) {
+            sqs_message *m = heads[k];
+            while (m && budget && m->state == MSG_READY && now - m->sent_ms >= limit) {
+                sqs_message *next = m->next;
                 store_delete_message(batch, m->seq);
                 sqs_index_remove(svc, m);
                 sqs_message_free(svc, m);
                 budget--;
-            } else if (now - m->sent_ms < limit / 2) {
-                break; /* the list is roughly in send order: stop early */
+                m = next;
             }
-            m = next;
         }
     }
     if (store_batch_empty(batch))

@@ -38,11 +38,13 @@
 #define SQS_DEFAULT_VISIBILITY 30
 #define SQS_PURGE_INTERVAL_MS 60000
 #define SQS_BODY_CACHE_BYTES (256u << 20)
+#define SQS_DEDUP_WINDOW_MS (5 * 60 * 1000)
 
 typedef struct sqs_queue sqs_queue;
 typedef struct sqs_message sqs_message;
 typedef struct sqs_waiter sqs_waiter;
 typedef struct sqs_service sqs_service;
+typedef struct sqs_group sqs_group;
 
 enum sqs_message_state { MSG_PENDING, MSG_READY, MSG_DELAYED, MSG_INFLIGHT };
 
@@ -57,14 +59,51 @@ struct sqs_message {
     int64_t visible_at_ms;      /* when delayed or in flight */
     int64_t first_receive_ms;
     size_t heap_pos;            /* index in queue->heap while delayed/in flight */
-    sqs_message *prev, *next;   /* ready list links */
+    sqs_group *group;           /* while ready, or in flight on a FIFO queue */
+    sqs_message *prev, *next;   /* links in the group's list */
     char *meta;                 /* JSON text (sender id, trace header) or NULL */
+    char *group_id;             /* MessageGroupId, or NULL */
     char *body;                 /* cached, or NULL when only on disk */
     size_t body_len;
     char *attrs;                /* cached attributes JSON text, or NULL */
     size_t attrs_len;
     bool cached;                /* body/attrs hold the payload */
 };
+
+/*
+ * A message group.  Every queue has groups: messages sent without a
+ * MessageGroupId belong to the group "".  On a standard queue a group's list
+ * holds its ready messages and receives take from the groups in turn, so one
+ * group's flood cannot starve the others.  On a FIFO queue the list holds the
+ * group's ready and in-flight messages in send order, and the group is
+ * offered to receives only while none of its messages is in flight.
+ */
+struct sqs_group {
+    char *id;
+    sqs_message *head, *tail;
+    size_t count;               /* messages in the list */
+    size_t inflight;            /* FIFO: messages of the group in flight */
+    bool active;                /* in the queue's list of groups to serve */
+    sqs_group *prev, *next;     /* links in that list */
+};
+
+/* A FIFO deduplication entry: the first message sent with its id. */
+typedef struct sqs_dedup {
+    struct sqs_dedup *older, *newer; /* the queue's entries in expiry order */
+    char *key;
+    uint64_t resource_id;
+    char message_id[37];
+    char sequence_number[24];
+    int64_t expires_ms;
+} sqs_dedup;
+
+/* A FIFO receive that may be retried with its ReceiveRequestAttemptId. */
+typedef struct sqs_attempt {
+    int64_t expires_ms;
+    size_t n;
+    uint64_t seq[SQS_MAX_BATCH];
+    uint32_t nonce[SQS_MAX_BATCH];
+} sqs_attempt;
 
 struct sqs_waiter {
     api_call *call;
@@ -103,13 +142,17 @@ struct sqs_queue {
 
     /* the delivery index */
     map_u64 by_seq;
-    sqs_message *ready_head, *ready_tail;
+    map_str groups;             /* group id -> sqs_group */
+    sqs_group *active_head, *active_tail;
     size_t ready_count, delayed_count, inflight_count;
     sqs_message **heap;
     size_t heap_len, heap_cap;
     struct event *timer;
     int64_t timer_at;
     sqs_waiter *waiters, *waiters_tail;
+    map_str dedup;              /* FIFO: dedup key -> sqs_dedup */
+    sqs_dedup *dedup_oldest, *dedup_newest;
+    map_str attempts;           /* FIFO: ReceiveRequestAttemptId -> sqs_attempt */
 };
 
 struct sqs_service {
@@ -161,6 +204,13 @@ void sqs_index_make_visible_at(sqs_service *svc, sqs_message *m, int64_t at, int
 void sqs_index_mature(sqs_service *svc, sqs_queue *q, int64_t now);
 void sqs_index_clear(sqs_service *svc, sqs_queue *q);
 void sqs_index_timer_fired(evutil_socket_t fd, short what, void *arg);
+/* Chooses up to max messages a receive may take now, in the order AWS would
+ * hand them out (see sqs_group).  Changes nothing but the order of groups. */
+size_t sqs_index_pick(sqs_queue *q, size_t max, sqs_message **out);
+/* True if a receive could take something now. */
+bool sqs_index_has_ready(const sqs_queue *q);
+/* The group id a message was sent with ("" if none), from its meta. */
+void sqs_message_set_group(sqs_message *m, const char *group_id);
 sqs_message *sqs_message_new(sqs_queue *q, uint64_t seq);
 void sqs_message_free(sqs_service *svc, sqs_message *m);
 void sqs_message_cache(sqs_service *svc, sqs_message *m, const char *body, size_t body_len,
@@ -204,6 +254,22 @@ size_t sqs_staged_count(const sqs_staged *st);
 /* After b's commit: status 0 indexes the messages and wakes receivers,
  * anything else drops them.  Frees st. */
 void sqs_staged_finish(sqs_staged *st, int status);
+
+/* fifo.c */
+bool sqs_fifo_valid_id(const char *s);
+void sqs_fifo_content_dedup_id(const char *body, size_t len, char out[65]);
+void sqs_fifo_sequence_number(const sqs_message *m, char out[24]);
+sqs_dedup *sqs_fifo_dedup_find(sqs_queue *q, const char *group, const char *dedup, int64_t now);
+void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, const char *dedup,
+                           const sqs_message *m, const char *sequence_number, store_batch *b);
+void sqs_fifo_dedup_load(sqs_service *svc, uint64_t id, const char *name, const char *doc);
+/* Drops expired entries (or all), deleting their rows through b if given. */
+size_t sqs_fifo_dedup_expire(sqs_queue *q, int64_t now, store_batch *b, bool all);
+void sqs_fifo_attempt_record(sqs_queue *q, const char *attempt_id, sqs_message **msgs, size_t n,
+                             int64_t now);
+size_t sqs_fifo_attempt_replay(sqs_queue *q, const char *attempt_id, int64_t now,
+                               sqs_message **out);
+void sqs_fifo_attempts_clear(sqs_queue *q, int64_t now, bool all);
 
 /* messages.c: the message actions */
 api_status sqs_send_message(api_call *call);

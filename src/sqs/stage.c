@@ -72,6 +72,7 @@ sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, stor
         json_object_set_new(meta, "dedup", json_string(o->dedup_id));
     m->meta = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
+    sqs_message_set_group(m, o->group_id);
 
     size_t attrs_len = o->attrs ? strlen(o->attrs) : 0;
     sqs_message_cache(svc, m, o->body, o->body_len, o->attrs, attrs_len);

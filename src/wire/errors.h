@@ -55,7 +55,43 @@
     X(SQS_OVER_LIMIT, "OverLimit", "OverLimit", 403, 1)                                 \
     X(SQS_INVALID_ID_FORMAT, "InvalidIdFormat", "InvalidIdFormat", 400, 1)              \
     X(SQS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFoundException", \
-      404, 1)
+      404, 1)                                                                          \
+    /* EventBridge */                                                                  \
+    X(EVENTS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFoundException", \
+      400, 1)                                                                          \
+    X(EVENTS_RESOURCE_EXISTS, "ResourceAlreadyExistsException",                         \
+      "ResourceAlreadyExistsException", 400, 1)                                         \
+    X(EVENTS_INVALID_PATTERN, "InvalidEventPatternException",                           \
+      "InvalidEventPatternException", 400, 1)                                           \
+    X(EVENTS_LIMIT_EXCEEDED, "LimitExceededException", "LimitExceededException", 400, 1) \
+    X(EVENTS_CONCURRENT_MODIFICATION, "ConcurrentModificationException",                \
+      "ConcurrentModificationException", 400, 1)                                        \
+    X(EVENTS_MANAGED_RULE, "ManagedRuleException", "ManagedRuleException", 400, 1)      \
+    X(EVENTS_INVALID_STATE, "InvalidStateException", "InvalidStateException", 400, 1)   \
+    X(EVENTS_ILLEGAL_STATUS, "IllegalStatusException", "IllegalStatusException", 400, 1) \
+    X(EVENTS_INTERNAL, "InternalException", "InternalException", 500, 0)             \
+    /* SNS */                                                                          \
+    X(SNS_NOT_FOUND, "NotFoundException", "NotFound", 404, 1)                           \
+    X(SNS_INVALID_PARAMETER, "InvalidParameterException", "InvalidParameter", 400, 1)   \
+    X(SNS_PARAMETER_VALUE_INVALID, "InvalidParameterValueException",                    \
+      "ParameterValueInvalid", 400, 1)                                                 \
+    X(SNS_AUTHORIZATION, "AuthorizationErrorException", "AuthorizationError", 403, 1)   \
+    X(SNS_INTERNAL, "InternalErrorException", "InternalError", 500, 0)                  \
+    X(SNS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFound", 404, 1)  \
+    X(SNS_TAG_LIMIT, "TagLimitExceededException", "TagLimitExceeded", 400, 1)           \
+    X(SNS_TAG_POLICY, "TagPolicyException", "TagPolicy", 400, 1)                        \
+    X(SNS_TOO_MANY_ENTRIES, "TooManyEntriesInBatchRequestException",                    \
+      "TooManyEntriesInBatchRequest", 400, 1)                                          \
+    X(SNS_BATCH_IDS_NOT_DISTINCT, "BatchEntryIdsNotDistinctException",                  \
+      "BatchEntryIdsNotDistinct", 400, 1)                                              \
+    X(SNS_EMPTY_BATCH, "EmptyBatchRequestException", "EmptyBatchRequest", 400, 1)       \
+    X(SNS_INVALID_BATCH_ENTRY_ID, "InvalidBatchEntryIdException", "InvalidBatchEntryId", \
+      400, 1)                                                                          \
+    X(SNS_BATCH_TOO_LONG, "BatchRequestTooLongException", "BatchRequestTooLong", 400, 1) \
+    X(SNS_SUBSCRIPTION_LIMIT, "SubscriptionLimitExceededException",                     \
+      "SubscriptionLimitExceeded", 403, 1)                                             \
+    X(SNS_FILTER_POLICY_LIMIT, "FilterPolicyLimitExceededException",                    \
+      "FilterPolicyLimitExceeded", 403, 1)
 
 typedef enum aws_error_id {
 #define X(id, json, query, status, sender) AWS_ERR_##id,

@@ -90,6 +90,19 @@ static bool is_indexed(json_t *obj)
     return true;
 }
 
+/* Non-flattened services (SNS) wrap a list's items in "member" and a map's
+ * entries in "entry": `Tags.member.1.Key`, `Attributes.entry.1.key`.
+ * Returns the indexed object inside such a wrapper, else obj itself. */
+static json_t *unwrap_members(json_t *obj, const query_in_rule *r)
+{
+    json_t *inner;
+
+    if (!json_is_object(obj) || json_object_size(obj) != 1)
+        return obj;
+    inner = json_object_get(obj, r->shape == QUERY_MAP ? "entry" : "member");
+    return is_indexed(inner) ? inner : obj;
+}
+
 /* Returns a new reference: node with the rules applied below it. */
 static json_t *convert(json_t *node, const query_rules *rules)
 {
@@ -101,6 +114,8 @@ static json_t *convert(json_t *node, const query_rules *rules)
     json_t *out = json_object();
     json_object_foreach(node, k, v) {
         const query_in_rule *r = find_in_rule(rules, k);
+        if (r && !rules->flattened)
+            v = unwrap_members(v, r);
         if (r && is_indexed(v)) {
             json_t *arr = indexed_to_array(v, rules);
             if (r->shape == QUERY_MAP) {
@@ -273,10 +288,13 @@ void query_render_result(buf *out, const api_service *svc, const char *action, j
 {
     buf_printf(out, "<?xml version=\"1.0\"?><%sResponse xmlns=\"%s\">", action,
                svc->xml_namespace);
+    /* SDKs look for the Result element even when it has nothing in it. */
     if (output && json_object_size(output) > 0) {
         buf_printf(out, "<%sResult>", action);
         render_members(out, svc->query_rules, action, output);
         buf_printf(out, "</%sResult>", action);
+    } else {
+        buf_printf(out, "<%sResult/>", action);
     }
     buf_printf(out, "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>",
                request_id, action);
