@@ -9,6 +9,7 @@
  * after the commit.  A receive that finds nothing and may wait parks as a
  * waiter on the queue and is run again when a message becomes visible.
  */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,15 @@ static void add_success(api_call *call, json_t *entry)
 
 enum send_outcome { SEND_FAILED, SEND_STAGED, SEND_DUPLICATE };
 
-static void put_send_md5s(json_t *result, const char *body, size_t body_len, json_t *attrs,
-                          json_t *sys)
+static void put_send_md5s(json_t *result, const sqs_message *m, const char *body,
+                          size_t body_len, json_t *attrs, json_t *sys)
 {
     char md5[33];
 
-    sqs_md5_hex(body, body_len, md5);
+    if (m && m->has_md5)
+        hex_encode(m->body_md5, sizeof m->body_md5, md5);
+    else
+        sqs_md5_hex(body, body_len, md5);
     json_object_set_new(result, "MD5OfMessageBody", json_string(md5));
     if (attrs && json_object_size(attrs)) {
         sqs_message_attrs_md5(attrs, md5);
@@ -88,7 +92,8 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
 {
     const char *body = NULL;
     size_t body_len = 0;
-    long long delay = -1;
+    long long delay = 0;
+    int has_delay;
     json_t *attrs = NULL, *sys = NULL;
     long attrs_size = 0;
     int rc;
@@ -113,9 +118,9 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
                  "#x10000 to #x10FFFF", bad);
         return SEND_FAILED;
     }
-    if (param_int(call, in, "DelaySeconds", &delay) < 0)
+    if ((has_delay = param_int(call, in, "DelaySeconds", &delay)) < 0)
         return SEND_FAILED;
-    if (delay != -1 && (delay < 0 || delay > SQS_MAX_DELAY)) {
+    if (has_delay && (delay < 0 || delay > SQS_MAX_DELAY)) {
         api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                  "Value %lld for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
                  ">= 0 and <= 900.", delay);
@@ -191,7 +196,7 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
         if (d) {
             json_object_set_new(result, "MessageId", json_string(d->message_id));
             json_object_set_new(result, "SequenceNumber", json_string(d->sequence_number));
-            put_send_md5s(result, body, body_len, attrs, sys);
+            put_send_md5s(result, NULL, body, body_len, attrs, sys);
             return SEND_DUPLICATE;
         }
     }
@@ -208,7 +213,7 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
         .group_id = group,
         .dedup_id = q->fifo ? dedup : NULL,
         .sender = call->access_key && *call->access_key ? call->access_key : call->account,
-        .delay_seconds = q->fifo ? -1 : (int)delay,
+        .delay_seconds = q->fifo || !has_delay ? -1 : (int)delay,
     };
     sqs_message *m = sqs_stage(staged, q, &o, b);
     free(attrs_text);
@@ -220,7 +225,7 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
         json_object_set_new(result, "SequenceNumber", json_string(seqnum));
         sqs_fifo_dedup_record(sqs_of(call), q, group, dedup, m, seqnum, b);
     }
-    put_send_md5s(result, body, body_len, attrs, sys);
+    put_send_md5s(result, m, body, body_len, attrs, sys);
     return SEND_STAGED;
 }
 
@@ -417,7 +422,8 @@ static bool attribute_wanted(json_t *names, const char *name)
     json_array_foreach(names, i, n) {
         const char *s = json_string_value(n);
         size_t len = strlen(s);
-        if (strcmp(s, "All") == 0 || strcmp(s, ".*") == 0 || strcmp(s, name) == 0)
+        if (strcmp(s, "All") == 0 || strcmp(s, ".*") == 0 || strcmp(s, "*") == 0 ||
+            strcmp(s, name) == 0)
             return true;
         if (len > 2 && strcmp(s + len - 2, ".*") == 0 && strncmp(s, name, len - 1) == 0)
             return true;
@@ -447,6 +453,9 @@ static void put_system_attributes(sqs_message *m, json_t *names, json_t *out)
         snprintf(tmp, sizeof tmp, "%lld", (long long)m->first_receive_ms);
         json_object_set_new(out, "ApproximateFirstReceiveTimestamp", json_string(tmp));
     }
+    const char *dlq_source = json_string_value(json_object_get(meta, "dlq_source"));
+    if (dlq_source && name_listed(names, "DeadLetterQueueSourceArn"))
+        json_object_set_new(out, "DeadLetterQueueSourceArn", json_string(dlq_source));
     if (trace && name_listed(names, "AWSTraceHeader"))
         json_object_set_new(out, "AWSTraceHeader", json_string(trace));
     if (group && name_listed(names, "MessageGroupId"))
@@ -478,7 +487,12 @@ static bool render_message(sqs_service *svc, sqs_message *m, const receive_param
     json_object_set_new(msg, "MessageId", json_string(m->message_id));
     sqs_receipt_encode(m, handle, sizeof handle);
     json_object_set_new(msg, "ReceiptHandle", json_string(handle));
-    sqs_md5_hex(body, body_len, md5);
+    if (!m->has_md5) {
+        unsigned int md_len = 0;
+        EVP_Digest(body, body_len, m->body_md5, &md_len, EVP_md5(), NULL);
+        m->has_md5 = md_len == sizeof m->body_md5;
+    }
+    hex_encode(m->body_md5, sizeof m->body_md5, md5);
     json_object_set_new(msg, "MD5OfBody", json_string(md5));
     json_object_set_new(msg, "Body", json_stringn_nocheck(body, body_len));
 
@@ -525,15 +539,7 @@ static bool dead_letter(sqs_service *svc, sqs_queue *q, sqs_message *m, store_ba
     sqs_queue *dlq = sqs_queue_find_arn(svc, q->dead_letter_arn);
     if (!dlq || dlq == q)
         return false;
-    sqs_index_remove(svc, m);
-    uint64_t seq = store_next_message_seq(svc->store);
-    store_move_message(b, m->seq, seq, dlq->id, now, 0);
-    m->seq = seq;
-    m->queue = dlq;
-    m->receive_count = 0;
-    m->first_receive_ms = 0;
-    m->visible_at_ms = now;
-    sqs_index_add(svc, m, now);
+    sqs_message_move(svc, m, dlq, q->arn, b, now);
     log_debug("sqs", "message moved to dead-letter queue queue=%s dlq=%s message_id=%s",
               q->name, dlq->name, m->message_id);
     sqs_wake_waiters(svc, dlq);
@@ -745,26 +751,27 @@ api_status sqs_receive_message(api_call *call)
 {
     sqs_service *svc = sqs_of(call);
     sqs_queue *q = sqs_queue_from_call(svc, call);
-    long long max = 1, vis = -1, wait = -1;
+    long long max = 1, vis = 0, wait = 0;
+    int has_vis, has_wait;
     json_t *msg_names = NULL;
     receive_params p;
 
     if (!q)
         return API_DONE;
     if (param_int(call, call->input, "MaxNumberOfMessages", &max) < 0 ||
-        param_int(call, call->input, "VisibilityTimeout", &vis) < 0 ||
-        param_int(call, call->input, "WaitTimeSeconds", &wait) < 0 ||
+        (has_vis = param_int(call, call->input, "VisibilityTimeout", &vis)) < 0 ||
+        (has_wait = param_int(call, call->input, "WaitTimeSeconds", &wait)) < 0 ||
         param_str_list(call, call->input, "MessageAttributeNames", &msg_names) < 0)
         return API_DONE;
     if (max < 1 || max > SQS_MAX_BATCH)
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %lld for parameter MaxNumberOfMessages is invalid. Reason: Must be "
                         "between 1 and 10, if provided.", max);
-    if (vis != -1 && (vis < 0 || vis > SQS_MAX_VISIBILITY))
+    if (has_vis && (vis < 0 || vis > SQS_MAX_VISIBILITY))
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %lld for parameter VisibilityTimeout is invalid. Reason: Must be >= "
                         "0 and <= 43200, if provided.", vis);
-    if (wait != -1 && (wait < 0 || wait > SQS_MAX_WAIT))
+    if (has_wait && (wait < 0 || wait > SQS_MAX_WAIT))
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %lld for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 "
                         "and <= 20, if provided.", wait);
@@ -777,8 +784,8 @@ api_status sqs_receive_message(api_call *call)
                         "ReceiveRequestAttemptId can only include alphanumeric and punctuation "
                         "characters. 1 to 128 in length.", p.attempt_id);
     p.max = (int)max;
-    p.visibility = vis >= 0 ? (int)vis : q->visibility_timeout;
-    p.wait = wait >= 0 ? (int)wait : q->receive_wait_seconds;
+    p.visibility = has_vis ? (int)vis : q->visibility_timeout;
+    p.wait = has_wait ? (int)wait : q->receive_wait_seconds;
     p.attribute_names = merged_names(call);
     if (!p.attribute_names)
         return API_DONE;
@@ -937,7 +944,9 @@ static int change_one(api_call *call, sqs_service *svc, sqs_queue *q, json_t *in
                  "exist or is not available for visibility timeout change.", handle);
         return -1;
     }
-    if (m->state != MSG_INFLIGHT) {
+    /* On a standard queue a handle whose timeout ran out still works while
+     * nobody received the message again (resolve_handle checked that). */
+    if (m->state != MSG_INFLIGHT && m->state != MSG_READY) {
         api_fail(call, AWS_ERR_SQS_MESSAGE_NOT_INFLIGHT,
                  "Message does not exist or is not available for visibility timeout change.");
         return -1;

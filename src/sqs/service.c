@@ -78,6 +78,9 @@ static const api_action sqs_actions[] = {
     {"DeleteMessageBatch", sqs_delete_message_batch},
     {"ChangeMessageVisibility", sqs_change_message_visibility},
     {"ChangeMessageVisibilityBatch", sqs_change_message_visibility_batch},
+    {"StartMessageMoveTask", sqs_start_message_move_task},
+    {"CancelMessageMoveTask", sqs_cancel_message_move_task},
+    {"ListMessageMoveTasks", sqs_list_message_move_tasks},
     {NULL, NULL},
 };
 
@@ -330,6 +333,12 @@ static void load_dedup(void *arg, uint64_t id, const char *kind, const char *acc
     sqs_fifo_dedup_load(arg, id, name, doc);
 }
 
+static void load_move_task(void *arg, uint64_t id, const char *kind, const char *account,
+                           const char *name, const char *doc)
+{
+    sqs_move_task_load(arg, id, name, doc);
+}
+
 typedef struct load_ctx {
     sqs_service *svc;
     int64_t now;
@@ -370,6 +379,8 @@ int sqs_service_load(sqs_service *svc)
         return -1;
     if (store_load_resources(svc->store, "sqs.dedup", load_dedup, svc) < 0)
         return -1;
+    if (store_load_resources(svc->store, "sqs.movetask", load_move_task, svc) < 0)
+        return -1;
     if (store_load_messages(svc->store, load_message, &ctx) < 0)
         return -1;
     log_info("sqs", "loaded queues=%zu messages=%zu orphans=%zu", svc->queues.count, ctx.loaded,
@@ -382,6 +393,7 @@ void sqs_service_free(sqs_service *svc)
     if (!svc)
         return;
     event_free(svc->sweeper);
+    sqs_move_tasks_free(svc);
     for (size_t i = 0; i < svc->queues.cap; i++) {
         sqs_queue *q = svc->queues.keys[i] ? svc->queues.vals[i] : NULL;
         if (q) {

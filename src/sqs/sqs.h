@@ -45,6 +45,7 @@ typedef struct sqs_message sqs_message;
 typedef struct sqs_waiter sqs_waiter;
 typedef struct sqs_service sqs_service;
 typedef struct sqs_group sqs_group;
+typedef struct sqs_move_task sqs_move_task;
 
 enum sqs_message_state { MSG_PENDING, MSG_READY, MSG_DELAYED, MSG_INFLIGHT };
 
@@ -68,6 +69,8 @@ struct sqs_message {
     char *attrs;                /* cached attributes JSON text, or NULL */
     size_t attrs_len;
     bool cached;                /* body/attrs hold the payload */
+    bool has_md5;               /* body_md5 is known */
+    uint8_t body_md5[16];       /* computed once at send; again after a restart */
 };
 
 /*
@@ -163,6 +166,7 @@ struct sqs_service {
     map_str queues;             /* "account/name" -> sqs_queue */
     map_u64 queues_by_id;
     size_t cache_bytes;         /* bytes of bodies cached in memory */
+    sqs_move_task *move_tasks;  /* every task since start, newest first */
     struct event *sweeper;
 };
 
@@ -270,6 +274,18 @@ void sqs_fifo_attempt_record(sqs_queue *q, const char *attempt_id, sqs_message *
 size_t sqs_fifo_attempt_replay(sqs_queue *q, const char *attempt_id, int64_t now,
                                sqs_message **out);
 void sqs_fifo_attempts_clear(sqs_queue *q, int64_t now, bool all);
+
+/* Moves a stored message to another queue with a fresh receive count (a
+ * dead-letter move records source_arn; a redrive passes NULL). */
+void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const char *source_arn,
+                      store_batch *b, int64_t now);
+
+/* move_tasks.c */
+api_status sqs_start_message_move_task(api_call *call);
+api_status sqs_cancel_message_move_task(api_call *call);
+api_status sqs_list_message_move_tasks(api_call *call);
+void sqs_move_task_load(sqs_service *svc, uint64_t id, const char *handle, const char *doc);
+void sqs_move_tasks_free(sqs_service *svc);
 
 /* messages.c: the message actions */
 api_status sqs_send_message(api_call *call);

@@ -9,6 +9,7 @@
  * never received before it is durable, and a publish that fans out to many
  * queues commits all of its copies in one transaction.
  */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,10 @@ sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, stor
     json_decref(meta);
     sqs_message_set_group(m, o->group_id);
 
+    unsigned int md_len = 0;
+    EVP_Digest(o->body, o->body_len, m->body_md5, &md_len, EVP_md5(), NULL);
+    m->has_md5 = md_len == sizeof m->body_md5;
+
     size_t attrs_len = o->attrs ? strlen(o->attrs) : 0;
     sqs_message_cache(svc, m, o->body, o->body_len, o->attrs, attrs_len);
     if (!m->cached) {
@@ -123,4 +128,33 @@ void sqs_staged_finish(sqs_staged *st, int status)
         sqs_queue_unref(svc, st->msgs[i]->queue);
     free(st->msgs);
     free(st);
+}
+
+void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const char *source_arn,
+                      store_batch *b, int64_t now)
+{
+    json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
+
+    if (!json_is_object(meta)) {
+        json_decref(meta);
+        meta = json_object();
+    }
+    /* Remember where a dead-lettered message came from, for a redrive. */
+    if (source_arn)
+        json_object_set_new(meta, "dlq_source", json_string(source_arn));
+    else
+        json_object_del(meta, "dlq_source");
+    free(m->meta);
+    m->meta = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+
+    sqs_index_remove(svc, m);
+    uint64_t seq = store_next_message_seq(svc->store);
+    store_move_message(b, m->seq, seq, to->id, now, 0, m->meta);
+    m->seq = seq;
+    m->queue = to;
+    m->receive_count = 0;
+    m->first_receive_ms = 0;
+    m->visible_at_ms = now;
+    sqs_index_add(svc, m, now);
 }

@@ -82,9 +82,11 @@ void store_put_message(store_batch *b, const store_message *m);
 /* Updates the delivery state of a message. */
 void store_update_message(store_batch *b, uint64_t seq, int64_t visible_at_ms,
                           uint32_t receive_count, int64_t first_receive_ms);
-/* Moves a message to another container (dead-letter queues, redrive). */
+/* Moves a message to another container (dead-letter queues, redrive) under a
+ * new seq, resetting its first-receive time; meta replaces its metadata
+ * unless NULL. */
 void store_move_message(store_batch *b, uint64_t seq, uint64_t new_seq, uint64_t container,
-                        int64_t visible_at_ms, uint32_t receive_count);
+                        int64_t visible_at_ms, uint32_t receive_count, const char *meta);
 void store_delete_message(store_batch *b, uint64_t seq);
 /* Deletes the messages of a container whose seq is <= max_seq. */
 void store_purge_messages(store_batch *b, uint64_t container, uint64_t max_seq);
