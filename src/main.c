@@ -101,14 +101,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("main", "signal=%d received, finishing calls in progress", (int)sig);
     http_server_stop_accepting(s->http);
     /* Parked long polls answer now, empty, as if their wait had ended. */
-    for (size_t i = 0; i < s->sqs->queues.cap; i++) {
-        sqs_queue *q = s->sqs->queues.keys[i] ? s->sqs->queues.vals[i] : NULL;
-        while (q && q->waiters) {
-            sqs_waiter *w = q->waiters;
-            event_active(w->timer, EV_TIMEOUT, 0);
-            break;
-        }
-    }
+    sqs_waiters_answer_all(s->sqs);
     s->drain_timer = event_new(s->base, -1, EV_PERSIST, drain_tick, s);
     event_add(s->drain_timer, &tick);
 }
@@ -204,9 +197,10 @@ static int serve(int argc, char **argv)
     event_base_dispatch(s.base);
 
     log_info("main", "shutting down");
-    http_server_free(s.http);
+    /* Services first: what they still hold is answered through the front. */
     sqs_service_free(s.sqs);
     free(s.sqs_api);
+    http_server_free(s.http);
     store_close(s.store);
     event_free(sigterm);
     event_free(sigint);

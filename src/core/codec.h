@@ -23,7 +23,7 @@ long base64_decode(const char *in, size_t n, uint8_t *out);
 void base64url_encode(const uint8_t *in, size_t n, char *out);
 long base64url_decode(const char *in, size_t n, uint8_t *out);
 
-/* Cryptographically random bytes. */
+/* Random bytes for ids and nonces (xoshiro256**, seeded from the kernel). */
 void random_bytes(void *out, size_t n);
 
 /* A random (version 4) UUID in its 36-character text form plus NUL. */

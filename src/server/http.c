@@ -90,6 +90,16 @@ static void render_error(api_call *call, buf *out, int *status, char *query_erro
                            e, msg, call->request_id);
         return;
     }
+    if (call->protocol == WIRE_REST_JSON) {
+        /* REST-JSON: the error's name travels in x-amzn-ErrorType (added by
+         * finish_call), the body carries only the message. */
+        json_t *body = json_pack("{s:s}", "Message", msg);
+        char *text = json_dumps(body, JSON_COMPACT);
+        buf_puts(out, text);
+        free(text);
+        json_decref(body);
+        return;
+    }
     const char *ns = call->service ? call->service->json_type_ns : "com.amazonaws";
     if (call->error == AWS_ERR_SERIALIZATION || call->error == AWS_ERR_UNKNOWN_OPERATION)
         ns = "com.amazon.coral.service";
@@ -133,10 +143,13 @@ static void finish_call(api_call *call)
         render_error(call, &out, &status, query_error, sizeof query_error);
         log_debug("http", "error action=%s code=%s request_id=%s", call->action,
                   aws_error_get(call->error)->query_code, call->request_id);
+        if (call->protocol == WIRE_REST_JSON)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-ErrorType",
+                              aws_error_get(call->error)->json_name);
     } else if (call->protocol == WIRE_QUERY) {
         query_render_result(&out, call->service, call->action, call->output, call->request_id);
     } else {
-        char *text = call->output ? json_dumps(call->output, JSON_COMPACT) : NULL;
+        char *text = call->output ? json_encode(call->output) : NULL;
         buf_puts(&out, text ? text : "{}");
         free(text);
     }
@@ -288,6 +301,190 @@ static void decode_query(http_server *srv, api_call *call, const char *uri_query
     form_free(&f);
 }
 
+/* --- REST-JSON (EventBridge Scheduler) ------------------------------------------
+ *
+ * The REST-JSON protocol names the operation by method and path and spreads
+ * the input over the path, the query string and a JSON body.  Only the
+ * Scheduler speaks it here, so its routes are a fixed table taken from its
+ * model; the decoder rebuilds the JSON shape of the operation's input
+ * members so that the handlers read it like any other call. */
+
+typedef struct rest_param {
+    const char *location; /* query string name */
+    const char *member;   /* input member */
+    char type;            /* 's' string, 'i' integer, 'l' list of strings */
+} rest_param;
+
+typedef struct rest_route {
+    enum evhttp_cmd_type method;
+    const char *prefix;   /* the path, or the part before the label */
+    const char *label;    /* member filled by the last segment, or NULL */
+    const char *action;
+    const rest_param *query;
+} rest_route;
+
+static const rest_param rq_group[] = {{"groupName", "GroupName", 's'}, {NULL, NULL, 0}};
+static const rest_param rq_delete_schedule[] = {
+    {"groupName", "GroupName", 's'}, {"clientToken", "ClientToken", 's'}, {NULL, NULL, 0}};
+static const rest_param rq_client[] = {{"clientToken", "ClientToken", 's'}, {NULL, NULL, 0}};
+static const rest_param rq_list_schedules[] = {
+    {"ScheduleGroup", "GroupName", 's'}, {"NamePrefix", "NamePrefix", 's'},
+    {"State", "State", 's'},             {"MaxResults", "MaxResults", 'i'},
+    {"NextToken", "NextToken", 's'},     {NULL, NULL, 0}};
+static const rest_param rq_list_groups[] = {{"NamePrefix", "NamePrefix", 's'},
+                                            {"MaxResults", "MaxResults", 'i'},
+                                            {"NextToken", "NextToken", 's'},
+                                            {NULL, NULL, 0}};
+static const rest_param rq_untag[] = {{"TagKeys", "TagKeys", 'l'}, {NULL, NULL, 0}};
+
+static const rest_route scheduler_routes[] = {
+    {EVHTTP_REQ_POST, "/schedules", "Name", "CreateSchedule", NULL},
+    {EVHTTP_REQ_GET, "/schedules", "Name", "GetSchedule", rq_group},
+    {EVHTTP_REQ_PUT, "/schedules", "Name", "UpdateSchedule", NULL},
+    {EVHTTP_REQ_DELETE, "/schedules", "Name", "DeleteSchedule", rq_delete_schedule},
+    {EVHTTP_REQ_GET, "/schedules", NULL, "ListSchedules", rq_list_schedules},
+    {EVHTTP_REQ_POST, "/schedule-groups", "Name", "CreateScheduleGroup", NULL},
+    {EVHTTP_REQ_GET, "/schedule-groups", "Name", "GetScheduleGroup", NULL},
+    {EVHTTP_REQ_DELETE, "/schedule-groups", "Name", "DeleteScheduleGroup", rq_client},
+    {EVHTTP_REQ_GET, "/schedule-groups", NULL, "ListScheduleGroups", rq_list_groups},
+    {EVHTTP_REQ_GET, "/tags", "ResourceArn", "ListTagsForResource", NULL},
+    {EVHTTP_REQ_POST, "/tags", "ResourceArn", "TagResource", NULL},
+    {EVHTTP_REQ_DELETE, "/tags", "ResourceArn", "UntagResource", rq_untag},
+};
+
+/* True if path starts with prefix followed by the end or a '/'. */
+static bool path_under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether a request without X-Amz-Target is a Scheduler REST-JSON call. */
+static bool is_scheduler_rest(const char *path, const sigv4_scope *scope, bool scoped)
+{
+    if (path_under(path, "/schedules") || path_under(path, "/schedule-groups"))
+        return !scoped || strcmp(scope->service, "scheduler") == 0;
+    return scoped && strcmp(scope->service, "scheduler") == 0 &&
+           strncmp(path, "/tags/", 6) == 0;
+}
+
+/* Finds the route of method+path; *label points into path at the label's
+ * (still encoded) text, or is NULL. */
+static const rest_route *rest_find(enum evhttp_cmd_type method, const char *path,
+                                   const char **label, bool *known_path)
+{
+    *known_path = false;
+    for (size_t i = 0; i < sizeof scheduler_routes / sizeof *scheduler_routes; i++) {
+        const rest_route *r = &scheduler_routes[i];
+        size_t n = strlen(r->prefix);
+        if (strncmp(path, r->prefix, n) != 0)
+            continue;
+        const char *rest = path + n;
+        bool match = r->label ? (rest[0] == '/' && rest[1] != '\0' &&
+                                 (strcmp(r->prefix, "/tags") == 0 || !strchr(rest + 1, '/')))
+                              : (rest[0] == '\0' || strcmp(rest, "/") == 0);
+        if (!match)
+            continue;
+        *known_path = true;
+        if (r->method != method)
+            continue;
+        *label = r->label ? rest + 1 : NULL;
+        return r;
+    }
+    return NULL;
+}
+
+/* Puts the query string's parameters of route r into input. */
+static int rest_query(api_call *call, const rest_route *r, const char *uri_query)
+{
+    struct evkeyvalq q;
+    struct evkeyval *kv;
+
+    if (!uri_query || !*uri_query)
+        return 0;
+    if (evhttp_parse_query_str(uri_query, &q) < 0) {
+        evhttp_clear_headers(&q);
+        api_fail(call, AWS_ERR_SERIALIZATION, "The request's query string is malformed.");
+        return -1;
+    }
+    for (kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
+        for (const rest_param *p = r->query; p && p->location; p++) {
+            if (strcmp(p->location, kv->key) != 0)
+                continue;
+            if (p->type == 'l') {
+                json_t *list = json_object_get(call->input, p->member);
+                if (!json_is_array(list)) {
+                    list = json_array();
+                    json_object_set_new(call->input, p->member, list);
+                }
+                json_array_append_new(list, json_string(kv->value));
+            } else if (p->type == 'i') {
+                char *end;
+                long long v = strtoll(kv->value, &end, 10);
+                if (*kv->value && !*end)
+                    json_object_set_new(call->input, p->member, json_integer(v));
+                else
+                    json_object_set_new(call->input, p->member, json_string(kv->value));
+            } else {
+                json_object_set_new(call->input, p->member, json_string(kv->value));
+            }
+        }
+    }
+    evhttp_clear_headers(&q);
+    return 0;
+}
+
+/* Decodes a Scheduler REST-JSON request into the call. */
+static void decode_rest_json(http_server *srv, api_call *call, struct evhttp_request *req,
+                             const char *path, const char *uri_query, const char *body,
+                             size_t len)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    const char *label = NULL;
+    bool known_path;
+    const rest_route *r = rest_find(method, path, &label, &known_path);
+
+    call->protocol = WIRE_REST_JSON;
+    call->service = service_by_name(srv, "scheduler");
+    call->input = NULL;
+    if (!call->service || !r) {
+        call->input = json_object();
+        snprintf(call->action, sizeof call->action, "%s", "Unknown");
+        api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s %s",
+                 known_path ? "for method on" : "at", path);
+        return;
+    }
+    snprintf(call->action, sizeof call->action, "%s", r->action);
+    if (len && (method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PUT)) {
+        call->input = json_decode(body, len);
+        if (!json_is_object(call->input)) {
+            json_decref(call->input);
+            call->input = json_object();
+            api_fail(call, AWS_ERR_SERIALIZATION, "Start of structure or map found where "
+                     "not expected, or the request body is not valid JSON.");
+            return;
+        }
+    } else {
+        call->input = json_object();
+    }
+    if (label) {
+        size_t n = 0;
+        char *decoded = evhttp_uridecode(label, 0, &n);
+        if (!decoded || strlen(decoded) != n) {
+            free(decoded);
+            api_fail(call, AWS_ERR_VALIDATION, "The request path is malformed.");
+            return;
+        }
+        json_object_set_new(call->input, r->label, json_string(decoded));
+        free(decoded);
+        if (!json_is_string(json_object_get(call->input, r->label))) {
+            api_fail(call, AWS_ERR_VALIDATION, "The request path is not valid UTF-8.");
+            return;
+        }
+    }
+    rest_query(call, r, uri_query);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     http_server *srv = arg;
@@ -333,6 +530,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         call->input = json_object();
         api_fail(call, AWS_ERR_REQUEST_TOO_LARGE, "Request body is larger than %zu bytes.",
                  srv->cfg.max_body_bytes);
+    } else if (!target && is_scheduler_rest(path, &scope, scoped)) {
+        decode_rest_json(srv, call, req, path, uri ? evhttp_uri_get_query(uri) : NULL, body,
+                         len);
     } else if (target) {
         if (scoped)
             call->service = service_by_name(srv, scope.service);

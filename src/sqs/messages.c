@@ -591,6 +591,7 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
         m->receive_count++;
         if (!m->first_receive_ms)
             m->first_receive_ms = now;
+        m->received_ms = now;
         random_bytes(&m->receipt_nonce, sizeof m->receipt_nonce);
         if (!render_message(svc, m, p, list)) {
             log_warn("sqs", "message payload missing, dropped queue=%s message_id=%s", q->name,
@@ -952,6 +953,13 @@ static int change_one(api_call *call, sqs_service *svc, sqs_queue *q, json_t *in
         return -1;
     }
     int64_t now = clock_now_ms();
+    /* A message stays invisible at most 12 hours from the receive. */
+    if (m->received_ms && now + vis * 1000 - m->received_ms > SQS_MAX_VISIBILITY * 1000LL) {
+        api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                 "Value %lld for parameter VisibilityTimeout is invalid. Reason: Total "
+                 "VisibilityTimeout for the message is beyond the limit [43200 seconds]", vis);
+        return -1;
+    }
     sqs_index_make_visible_at(svc, m, now + vis * 1000, now);
     store_update_message(b, m->seq, m->visible_at_ms, m->receive_count, m->first_receive_ms);
     if (vis == 0)
@@ -1008,4 +1016,13 @@ api_status sqs_change_message_visibility_batch(api_call *call)
     if (woke)
         sqs_wake_waiters(svc, q);
     return st;
+}
+
+void sqs_waiters_answer_all(sqs_service *svc)
+{
+    for (size_t i = 0; i < svc->queues.cap; i++) {
+        sqs_queue *q = svc->queues.keys[i] ? svc->queues.vals[i] : NULL;
+        while (q && q->waiters)
+            waiter_timeout(-1, EV_TIMEOUT, q->waiters);
+    }
 }

@@ -59,6 +59,7 @@ struct sqs_message {
     int64_t sent_ms;
     int64_t visible_at_ms;      /* when delayed or in flight */
     int64_t first_receive_ms;
+    int64_t received_ms;        /* the current receive (memory only) */
     size_t heap_pos;            /* index in queue->heap while delayed/in flight */
     sqs_group *group;           /* while ready, or in flight on a FIFO queue */
     sqs_message *prev, *next;   /* links in the group's list */
@@ -298,6 +299,8 @@ api_status sqs_change_message_visibility_batch(api_call *call);
 /* Runs parked receives while the queue has ready messages. */
 void sqs_wake_waiters(sqs_service *svc, sqs_queue *q);
 void sqs_waiters_cancel_all(sqs_service *svc, sqs_queue *q);
+/* Answers every parked receive now, empty (the server is stopping). */
+void sqs_waiters_answer_all(sqs_service *svc);
 
 /* queues.c: the queue actions */
 api_status sqs_create_queue(api_call *call);

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/codec.h"
@@ -88,4 +89,77 @@ json_t *json_decode(const char *text, size_t len)
     json_t *j = convert(c, 0);
     cJSON_Delete(c);
     return j;
+}
+
+/* Copies a jansson value into cJSON; NULL if it holds something cJSON cannot
+ * print faithfully (a string with a NUL byte). */
+static cJSON *to_cjson(const json_t *v, int depth)
+{
+    if (depth > 128)
+        return NULL;
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        if (strlen(s) != json_string_length(v))
+            return NULL;
+        return cJSON_CreateString(s);
+    }
+    case JSON_INTEGER: {
+        char num[32];
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return cJSON_CreateRaw(num);
+    }
+    case JSON_REAL: {
+        char num[40];
+        snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        return cJSON_CreateRaw(num);
+    }
+    case JSON_TRUE:
+        return cJSON_CreateTrue();
+    case JSON_FALSE:
+        return cJSON_CreateFalse();
+    case JSON_NULL:
+        return cJSON_CreateNull();
+    case JSON_ARRAY: {
+        cJSON *arr = cJSON_CreateArray();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            cJSON *c = to_cjson(e, depth + 1);
+            if (!c) {
+                cJSON_Delete(arr);
+                return NULL;
+            }
+            cJSON_AddItemToArray(arr, c);
+        }
+        return arr;
+    }
+    case JSON_OBJECT: {
+        cJSON *obj = cJSON_CreateObject();
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e) {
+            cJSON *c = to_cjson(e, depth + 1);
+            if (!c) {
+                cJSON_Delete(obj);
+                return NULL;
+            }
+            cJSON_AddItemToObject(obj, k, c);
+        }
+        return obj;
+    }
+    }
+    return NULL;
+}
+
+char *json_encode(const json_t *v)
+{
+    cJSON *c = to_cjson(v, 0);
+    char *text;
+
+    if (!c)
+        return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    text = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    return text;
 }

@@ -7,6 +7,8 @@
  * times cheaper, so request bodies are parsed with cJSON and the tree is
  * copied into jansson values.  Bodies cJSON cannot represent faithfully
  * (an escaped NUL, which it would truncate) go through jansson's parser.
+ * Responses are written the same way round: jansson tree, copied into cJSON,
+ * printed by cJSON (jansson's printer cost 30 % of the batch path).
  */
 #ifndef SLUICE_JSON_DECODE_H
 #define SLUICE_JSON_DECODE_H
@@ -17,5 +19,10 @@
 /* Parses text[0..len) (must be valid UTF-8 JSON).  Returns a new value, or
  * NULL if the text is not valid JSON or not valid UTF-8. */
 json_t *json_decode(const char *text, size_t len);
+
+/* Writes v as compact JSON, the same text json_dumps would write, through
+ * cJSON's printer (several times cheaper than jansson's on long strings).
+ * Returns malloc'd text the caller frees. */
+char *json_encode(const json_t *v);
 
 #endif
