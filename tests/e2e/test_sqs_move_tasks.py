@@ -107,3 +107,44 @@ def test_source_must_be_a_dead_letter_queue(endpoint, sqs, queue):
     _, headers = call(endpoint, "StartMessageMoveTask", {
         "SourceArn": "arn:aws:sqs:us-east-1:000000000000:nope"}, status=404)
     assert headers["x-amzn-query-error"].startswith("ResourceNotFoundException")
+
+
+def test_move_task_survives_a_crash(fresh_server):
+    """SIGKILL while a paced move task runs: after the restart the task goes
+    on, and every message ends up in the destination exactly once."""
+    from e2e_util import sqs_client
+    ep = fresh_server.endpoint
+    sqs = sqs_client(ep)
+    dlq = sqs.create_queue(QueueName="crash-dlq")["QueueUrl"]
+    dlq_arn = arn_of(sqs, dlq)
+    src = sqs.create_queue(QueueName="crash-src", Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+    dest = sqs.create_queue(QueueName="crash-dest")["QueueUrl"]
+    for i in range(6):
+        sqs.send_message(QueueUrl=src, MessageBody="c%d" % i)
+    got = 0
+    while got < 6:
+        got += len(sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=1).get("Messages", []))
+    time.sleep(1.2)
+    sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    wait_until(lambda: count(sqs, dlq) == 6, what="messages in the DLQ")
+    call(ep, "StartMessageMoveTask", {"SourceArn": dlq_arn,
+                                      "DestinationArn": arn_of(sqs, dest),
+                                      "MaxNumberOfMessagesPerSecond": 2})
+    time.sleep(1.2)
+    fresh_server.restart(crash=True)
+    ep = fresh_server.endpoint
+    sqs = sqs_client(ep)
+    wait_until(lambda: count(sqs, dest) == 6, timeout=20, what="all moved after restart")
+    assert count(sqs, dlq) == 0
+    bodies = []
+    while True:
+        r = sqs.receive_message(QueueUrl=dest, MaxNumberOfMessages=10)
+        if "Messages" not in r:
+            break
+        bodies += [m["Body"] for m in r["Messages"]]
+    assert sorted(bodies) == ["c%d" % i for i in range(6)]
+    tasks, _ = call(ep, "ListMessageMoveTasks", {"SourceArn": dlq_arn})
+    assert tasks["Results"][0]["Status"] == "COMPLETED"
+    assert tasks["Results"][0]["ApproximateNumberOfMessagesMoved"] == 6
