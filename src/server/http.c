@@ -544,6 +544,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
 
     if (!call->has_error) {
+        api_sanitize_nul(call->input);
         const api_action *a = api_find_action(call->service, call->action);
         if (!a) {
             if (call->protocol == WIRE_QUERY)

@@ -201,3 +201,55 @@ int param_object(api_call *call, json_t *obj, const char *name, json_t **out)
     *out = v;
     return 1;
 }
+
+static bool carries_content(const char *member)
+{
+    return member && (strcmp(member, "MessageBody") == 0 || strcmp(member, "Message") == 0 ||
+                      strcmp(member, "StringValue") == 0);
+}
+
+static json_t *without_nul(json_t *v)
+{
+    size_t n = json_string_length(v);
+    char *copy = xstrndup(json_string_value(v), n);
+    for (size_t i = 0; i < n; i++)
+        if (copy[i] == '\0')
+            copy[i] = '\x01';
+    json_t *r = json_stringn_nocheck(copy, n);
+    free(copy);
+    return r;
+}
+
+static void sanitize(json_t *v, const char *member, int depth)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+    void *tmp;
+
+    if (depth > 64)
+        return;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (json_is_string(e) && strlen(json_string_value(e)) != json_string_length(e))
+                json_array_set_new(v, i, without_nul(e));
+            else
+                sanitize(e, member, depth + 1);
+        }
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_object_foreach_safe(v, tmp, k, e) {
+        if (json_is_string(e) && !carries_content(k) &&
+            strlen(json_string_value(e)) != json_string_length(e))
+            json_object_set_new(v, k, without_nul(e));
+        else
+            sanitize(e, k, depth + 1);
+    }
+}
+
+void api_sanitize_nul(json_t *input)
+{
+    sanitize(input, NULL, 0);
+}

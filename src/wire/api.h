@@ -86,6 +86,14 @@ void api_finish(api_call *call);
 /* The output object, created on first use. */
 json_t *api_out(api_call *call);
 
+/* Replaces NUL bytes in every string of the input (values, and map keys the
+ * Query decoder built) by 0x01, except in the members that carry message
+ * content (MessageBody, Message, StringValue), whose own validation reports
+ * the character.  A C string can then never be silently cut short: a name,
+ * id or handle with a NUL in it fails its own validation like any other bad
+ * character. */
+void api_sanitize_nul(json_t *input);
+
 /* --- typed access to input parameters ---------------------------------
  * Each returns 1 if present and valid (value stored), 0 if absent, and -1 if
  * present but of the wrong type (the call's error is then set: in the JSON

@@ -50,6 +50,15 @@ static const query_in_rule *find_in_rule(const query_rules *rules, const char *n
     return NULL;
 }
 
+static const query_in_rule *find_in_rule_by_json_name(const query_rules *rules,
+                                                      const char *name)
+{
+    for (const query_in_rule *r = rules->in; r && r->query_name; r++)
+        if (strcmp(r->json_name, name) == 0)
+            return r;
+    return NULL;
+}
+
 static int cmp_index(const void *a, const void *b)
 {
     long x = strtol(*(const char *const *)a, NULL, 10);
@@ -114,6 +123,14 @@ static json_t *convert(json_t *node, const query_rules *rules)
     json_t *out = json_object();
     json_object_foreach(node, k, v) {
         const query_in_rule *r = find_in_rule(rules, k);
+        if (!r)
+            r = find_in_rule_by_json_name(rules, k);
+        /* An empty list or map is sent as the bare name with no value. */
+        if (r && json_is_string(v) && json_string_length(v) == 0) {
+            json_object_set_new(out, r->json_name,
+                                r->shape == QUERY_MAP ? json_object() : json_array());
+            continue;
+        }
         if (r && !rules->flattened)
             v = unwrap_members(v, r);
         if (r && is_indexed(v)) {
@@ -125,9 +142,16 @@ static json_t *convert(json_t *node, const query_rules *rules)
                 json_array_foreach(arr, i, e) {
                     json_t *key = json_object_get(e, r->key_name);
                     json_t *val = json_object_get(e, r->value_name);
-                    if (json_is_string(key))
-                        json_object_set(map, json_string_value(key),
-                                        val ? val : json_string(""));
+                    if (!json_is_string(key))
+                        continue;
+                    /* A NUL in a map key must not shorten it (see
+                     * api_sanitize_nul): it becomes 0x01, an invalid byte. */
+                    char *name = xstrndup(json_string_value(key), json_string_length(key));
+                    for (size_t c = 0; c < json_string_length(key); c++)
+                        if (name[c] == '\0')
+                            name[c] = '\x01';
+                    json_object_set_new(map, name, val ? json_incref(val) : json_string(""));
+                    free(name);
                 }
                 json_object_set_new(out, r->json_name, map);
                 json_decref(arr);
@@ -173,7 +197,13 @@ void xml_escape(buf *out, const char *s, size_t n)
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&apos;"; break;
         case '\r': rep = "&#xD;"; break;
-        default: break;
+        case '\t': case '\n': break;
+        default:
+            /* Control characters cannot appear in XML 1.0, not even as
+             * references: echo them as U+FFFD. */
+            if ((unsigned char)s[i] < 0x20)
+                rep = "\xef\xbf\xbd";
+            break;
         }
         if (rep) {
             buf_append(out, s + run, i - run);

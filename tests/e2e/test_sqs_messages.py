@@ -302,6 +302,24 @@ def test_maximum_message_size_body_only(sqs, queue):
                  MessageBody="y" * 262145)
 
 
+def test_one_mebibyte_message_when_queue_allows_it(sqs, qname):
+    """Since 2025 AWS accepts MaximumMessageSize up to 1 MiB; a server that
+    still caps it at 256 KiB (the older documented limit) skips this."""
+    try:
+        url = sqs.create_queue(QueueName=qname(), Attributes={
+            "MaximumMessageSize": "1048576"})["QueueUrl"]
+    except Exception as e:
+        assert e.response["Error"]["Code"] == "InvalidAttributeValue"
+        pytest.skip("server caps MaximumMessageSize at 256 KiB")
+    body = "".join(chr(0x41 + i % 26) for i in range(1048576))
+    sent = sqs.send_message(QueueUrl=url, MessageBody=body)
+    assert sent["MD5OfMessageBody"] == md5_hex(body)
+    m = recv_one(sqs, url)
+    assert m["Body"] == body
+    expect_error("InvalidParameterValue", sqs.send_message, QueueUrl=url,
+                 MessageBody=body + "!")
+
+
 def test_maximum_message_size_counts_utf8_bytes(sqs, queue):
     url = queue(attributes={"MaximumMessageSize": "1024"})
     sqs.send_message(QueueUrl=url, MessageBody="\u00e9" * 512)  # 1024 bytes

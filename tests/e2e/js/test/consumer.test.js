@@ -63,4 +63,44 @@ describe("sqs-consumer", () => {
         assert.deepEqual(r.Attributes, { ApproximateNumberOfMessages: "0",
                                          ApproximateNumberOfMessagesNotVisible: "0" });
     });
+
+    it("keeps slow batches invisible with heartbeats", async () => {
+        const sqs = client(endpoint());
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({
+            QueueName: uniqueName("js-heartbeat") }));
+        const Entries = Array.from({ length: 6 }, (_, i) => ({
+            Id: `h${i}`, MessageBody: `slow ${i}` }));
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries }));
+
+        const seen = new Map();
+        const errors = [];
+        const consumer = Consumer.create({
+            queueUrl: QueueUrl, sqs, batchSize: 10, waitTimeSeconds: 1,
+            visibilityTimeout: 2, heartbeatInterval: 1, pollingWaitTimeMs: 0,
+            handleMessageBatch: async (messages) => {
+                for (const m of messages) {
+                    seen.set(m.MessageId, (seen.get(m.MessageId) ?? 0) + 1);
+                }
+                await sleep(3500);  // longer than the visibility timeout
+                return messages;
+            },
+        });
+        consumer.on("error", (err) => errors.push(err));
+        consumer.start();
+        const deadline = Date.now() + 20000;
+        while (seen.size < 6 && Date.now() < deadline) await sleep(100);
+        await sleep(4500);
+        consumer.stop();
+        await sleep(500);
+
+        assert.deepEqual(errors.map((e) => e.message), []);
+        assert.equal(seen.size, 6);
+        assert.deepEqual([...seen.values()], [1, 1, 1, 1, 1, 1],
+                         "a message was redelivered while its batch was still being handled");
+        const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl,
+            AttributeNames: ["ApproximateNumberOfMessages",
+                             "ApproximateNumberOfMessagesNotVisible"] }));
+        assert.deepEqual(r.Attributes, { ApproximateNumberOfMessages: "0",
+                                         ApproximateNumberOfMessagesNotVisible: "0" });
+    });
 });
