@@ -20,6 +20,7 @@
 #include "scheduler/preview.h"
 #include "scheduler/tz.h"
 #include "server/http.h"
+#include "sns/sns.h"
 #include "sqs/sqs.h"
 #include "store/store.h"
 
@@ -43,6 +44,8 @@ typedef struct server {
     http_server *http;
     sqs_service *sqs;
     api_service *sqs_api;
+    sns_service *sns;
+    api_service *sns_api;
     struct event *drain_timer;
     int drain_ticks;
     bool draining;
@@ -179,12 +182,19 @@ static int serve(int argc, char **argv)
         return 1;
     }
     s.sqs_api = sqs_api_service(s.sqs);
+    s.sns = sns_service_new(s.base, s.store, s.sqs, o.region, o.account, o.data_dir);
+    if (!s.sns || sns_service_load(s.sns) < 0) {
+        log_error("main", "loading SNS state failed data_dir=%s", o.data_dir);
+        return 1;
+    }
+    s.sns_api = sns_api_service(s.sns);
 
     http_config hc = {o.host, o.port, o.region, o.account, 10u << 20};
     s.http = http_server_start(s.base, &hc);
     if (!s.http)
         return 1;
     http_server_add_service(s.http, s.sqs_api);
+    http_server_add_service(s.http, s.sns_api);
 
     struct event *sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
     struct event *sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
@@ -198,6 +208,8 @@ static int serve(int argc, char **argv)
 
     log_info("main", "shutting down");
     /* Services first: what they still hold is answered through the front. */
+    sns_service_free(s.sns);
+    free(s.sns_api);
     sqs_service_free(s.sqs);
     free(s.sqs_api);
     http_server_free(s.http);

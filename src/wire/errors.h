@@ -69,6 +69,7 @@
     X(EVENTS_MANAGED_RULE, "ManagedRuleException", "ManagedRuleException", 400, 1)      \
     X(EVENTS_INVALID_STATE, "InvalidStateException", "InvalidStateException", 400, 1)   \
     X(EVENTS_ILLEGAL_STATUS, "IllegalStatusException", "IllegalStatusException", 400, 1) \
+    X(EVENTS_VALIDATION, "ValidationException", "ValidationException", 400, 1)         \
     X(EVENTS_INTERNAL, "InternalException", "InternalException", 500, 0)             \
     /* SNS */                                                                          \
     X(SNS_NOT_FOUND, "NotFoundException", "NotFound", 404, 1)                           \
@@ -91,7 +92,14 @@
     X(SNS_SUBSCRIPTION_LIMIT, "SubscriptionLimitExceededException",                     \
       "SubscriptionLimitExceeded", 403, 1)                                             \
     X(SNS_FILTER_POLICY_LIMIT, "FilterPolicyLimitExceededException",                    \
-      "FilterPolicyLimitExceeded", 403, 1)
+      "FilterPolicyLimitExceeded", 403, 1)                                             \
+    /* EventBridge Scheduler (REST-JSON: status from the model) */                     \
+    X(SCHEDULER_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFoundException",    \
+      404, 1)                                                                          \
+    X(SCHEDULER_CONFLICT, "ConflictException", "ConflictException", 409, 1)             \
+    X(SCHEDULER_QUOTA, "ServiceQuotaExceededException", "ServiceQuotaExceededException", \
+      402, 1)                                                                          \
+    X(SCHEDULER_INTERNAL, "InternalServerException", "InternalServerException", 500, 0)
 
 typedef enum aws_error_id {
 #define X(id, json, query, status, sender) AWS_ERR_##id,
