@@ -1,0 +1,1762 @@
+/*
+ * loadgen.c - load generator for sluice's SQS API (AWS JSON 1.0 protocol).
+ *
+ * Build (bench/run.sh does this):
+ *   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
+ *      $(pkg-config --cflags --libs jansson) -lpthread -o build/loadgen
+ *
+ * Scenarios (first argument):
+ *   send   N connections, each doing SendMessage in a loop (1 KB bodies).
+ *   batch  M producers doing SendMessageBatch of 10 and M consumers doing
+ *          ReceiveMessage(10, WaitTimeSeconds=1) + DeleteMessageBatch; the
+ *          send time is embedded in every body, giving send-to-receive time.
+ *   idle   1,000 connections long-polling ReceiveMessage(WaitTimeSeconds=20)
+ *          on an empty queue while the server's CPU (utime+stime from
+ *          /proc/<pid>/stat) and RSS are sampled.
+ *   wait   poll GET /_sluice/health until it answers 200 (or time runs out).
+ *   freeport  print a free TCP port on 127.0.0.1.
+ * Every scenario ends with one "RESULT key=value ..." line for scripts.
+ *
+ * Design: plain non-blocking sockets and level-triggered epoll, one event
+ * loop per worker thread (default one; the bench host is small and the
+ * server needs the other core). Each connection runs one request at a time
+ * over keep-alive HTTP/1.1; requests whose bytes never change are built once
+ * per connection and only the embedded timestamps are patched in place.
+ * Latencies go into log-bucketed histograms (32 linear sub-buckets per power
+ * of two, about 3 % precision) kept per worker and merged at the end. Only
+ * calls that complete inside the measurement window (after the warm-up)
+ * count. ReceiveMessage answers, the big ones, are read by a small one-pass
+ * scanner rather than jansson (which cost more CPU than the kernel here);
+ * the small setup and DeleteMessageBatch answers use jansson. Every loop is
+ * bounded: by the window's end, by per-call deadlines, and by size caps on
+ * buffers. Only loopback addresses are accepted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LG_BATCH 10              /* entries per SendMessageBatch */
+#define LG_MAX_CONNS 20000
+#define LG_MAX_THREADS 64
+#define LG_IN_MAX (16u << 20)    /* largest response accepted */
+#define LG_SCRATCH (256u << 10)  /* DeleteMessageBatch body */
+#define LG_RETRY_NS (50 * 1000000ull)
+#define LG_CONNECT_NS (5 * 1000000000ull)
+#define LG_CALL_NS (10 * 1000000000ull)
+#define LG_OPENS_PER_SCAN 250
+#define LG_TS_DIGITS 20
+#define LG_BODY_TAG "lg1 "
+
+/* ---- time ---------------------------------------------------------------- */
+
+static uint64_t lg_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void lg_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000ull),
+                          (long)(ns % 1000000000ull)};
+
+    nanosleep(&ts, NULL);
+}
+
+/* ---- histogram ----------------------------------------------------------- */
+
+#define HIST_SUB_BITS 5
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_MAX_EXP 42 /* values clamp below 2^42 ns (~73 minutes) */
+#define HIST_BUCKETS ((HIST_MAX_EXP - HIST_SUB_BITS + 1) * HIST_SUB)
+
+struct lg_hist {
+    uint64_t n;
+    uint64_t max;
+    uint64_t sum;
+    uint64_t b[HIST_BUCKETS];
+};
+
+static unsigned hist_index(uint64_t v)
+{
+    unsigned e;
+
+    if (v < HIST_SUB)
+        return (unsigned)v;
+    if (v >> HIST_MAX_EXP)
+        v = (1ull << HIST_MAX_EXP) - 1;
+    e = 63u - (unsigned)__builtin_clzll(v);
+    return (e - HIST_SUB_BITS + 1) * HIST_SUB +
+           (unsigned)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+/* Midpoint of bucket idx, the value reported for anything in it. */
+static uint64_t hist_value(unsigned idx)
+{
+    unsigned e, sub;
+
+    if (idx < HIST_SUB)
+        return idx;
+    e = idx / HIST_SUB + HIST_SUB_BITS - 1;
+    sub = idx % HIST_SUB;
+    return ((uint64_t)(HIST_SUB + sub) << (e - HIST_SUB_BITS)) +
+           ((1ull << (e - HIST_SUB_BITS)) >> 1);
+}
+
+static void hist_add(struct lg_hist *h, uint64_t v)
+{
+    h->n++;
+    h->sum += v;
+    if (v > h->max)
+        h->max = v;
+    h->b[hist_index(v)]++;
+}
+
+static void hist_merge(struct lg_hist *dst, const struct lg_hist *src)
+{
+    dst->n += src->n;
+    dst->sum += src->sum;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        dst->b[i] += src->b[i];
+}
+
+/* Value at quantile q (0..1) in ns, 0 when empty; never above the max. */
+static uint64_t hist_quantile(const struct lg_hist *h, double q)
+{
+    uint64_t rank, seen = 0;
+
+    if (h->n == 0)
+        return 0;
+    rank = (uint64_t)(q * (double)h->n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        seen += h->b[i];
+        if (seen >= rank) {
+            uint64_t v = hist_value(i);
+            return v > h->max ? h->max : v;
+        }
+    }
+    return h->max;
+}
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* ---- configuration and shared state -------------------------------------- */
+
+enum lg_scenario { SC_SEND, SC_BATCH, SC_IDLE, SC_WAIT, SC_FREEPORT };
+
+enum lg_call {
+    CALL_SEND, CALL_SEND_BATCH, CALL_RECEIVE, CALL_DELETE_BATCH, CALL_POLL,
+    CALL_N
+};
+
+static const char *const lg_call_name[CALL_N] = {
+    "SendMessage", "SendMessageBatch", "ReceiveMessage",
+    "DeleteMessageBatch", "ReceiveMessage(long poll)",
+};
+
+enum lg_role { ROLE_SENDER, ROLE_PRODUCER, ROLE_CONSUMER, ROLE_POLLER };
+
+struct lg_cfg {
+    enum lg_scenario scenario;
+    char host[64];
+    int port;
+    char queue[81];
+    char queue_url[512];
+    int conns;
+    int producers;
+    int consumers;
+    int threads;
+    double duration;
+    double warmup;
+    int body_size;
+    long backlog;
+    int wait_s;
+    int server_pid;
+    bool delete_queue;
+};
+
+/* Written by main before the workers start; read-only afterwards. */
+static struct lg_cfg g_cfg;
+static uint64_t g_run_start;  /* messages stamped earlier are stale */
+static uint64_t g_win_start;  /* measurement window, monotonic ns */
+static uint64_t g_win_end;
+
+/* Shared between workers; atomics, no other owner. */
+static atomic_long g_outstanding; /* batch: sent (or in flight), not deleted */
+static atomic_int g_polls_open;   /* idle: long polls written, not answered */
+
+/* ---- per-worker statistics ----------------------------------------------- */
+
+struct lg_stats {
+    struct lg_hist lat[CALL_N];
+    struct lg_hist e2e;
+    uint64_t calls[CALL_N];
+    uint64_t msgs_sent;
+    uint64_t msgs_recv;
+    uint64_t msgs_deleted;
+    uint64_t empty_recv;
+    uint64_t stale_recv;
+    uint64_t http_err;
+    uint64_t timeouts;
+    uint64_t conn_err;
+    uint64_t bad_resp;
+    uint64_t send_failed;
+    uint64_t delete_failed;
+    char first_err[200];
+};
+
+static bool in_window(uint64_t t)
+{
+    return t >= g_win_start && t < g_win_end;
+}
+
+static void note_error(struct lg_stats *st, const char *what, const char *p,
+                       size_t n)
+{
+    if (st->first_err[0])
+        return;
+    if (n > 120)
+        n = 120;
+    snprintf(st->first_err, sizeof st->first_err, "%s: %.*s", what, (int)n,
+             p ? p : "");
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+struct http_resp {
+    int status;
+    char *body;
+    size_t body_len;
+    size_t consumed; /* bytes of the input this response used */
+    bool close;
+};
+
+static bool hdr_is(const char *line, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+
+    return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
+}
+
+/* Chunked body at p (n bytes available): returns the encoded length when
+ * complete, 0 when more is needed, -1 when malformed. Decodes in place into
+ * p when decode is set (*out_len gets the decoded length). */
+static long http_chunked(char *p, size_t n, bool decode, size_t *out_len)
+{
+    size_t pos = 0, out = 0;
+
+    for (int guard = 0; guard < 1000000; guard++) {
+        char *end = memmem(p + pos, n - pos, "\r\n", 2);
+        unsigned long sz;
+        char *q;
+
+        if (!end)
+            return 0;
+        sz = strtoul(p + pos, &q, 16);
+        if (q == p + pos)
+            return -1;
+        pos = (size_t)(end - p) + 2;
+        if (sz == 0) {
+            /* no trailers supported: expect the final CRLF */
+            if (n - pos < 2)
+                return 0;
+            if (memcmp(p + pos, "\r\n", 2) != 0)
+                return -1;
+            if (out_len)
+                *out_len = out;
+            return (long)(pos + 2);
+        }
+        if (n - pos < sz + 2)
+            return 0;
+        if (decode)
+            memmove(p + out, p + pos, sz);
+        out += sz;
+        pos += sz + 2;
+    }
+    return -1;
+}
+
+/* Parses one response from buf. Returns 1 when complete (r filled), 0 when
+ * more bytes are needed, -1 when malformed. The body may be decoded in place
+ * (chunked), so buf must stay unchanged between calls until 1 is returned. */
+static int http_parse(char *buf, size_t len, struct http_resp *r)
+{
+    char *hend = memmem(buf, len, "\r\n\r\n", 4);
+    char *line, *eol;
+    long clen = -1;
+    bool chunked = false;
+    size_t hlen;
+
+    if (!hend)
+        return len > 65536 ? -1 : 0;
+    hlen = (size_t)(hend - buf) + 4;
+    memset(r, 0, sizeof *r);
+    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0)
+        return -1;
+    r->status = atoi(buf + 9);
+    if (memcmp(buf, "HTTP/1.0", 8) == 0)
+        r->close = true;
+    line = (char *)memmem(buf, hlen, "\r\n", 2) + 2;
+    while (line < hend + 2) {
+        size_t n;
+        eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
+        if (!eol)
+            break;
+        n = (size_t)(eol - line);
+        if (hdr_is(line, n, "content-length"))
+            clen = strtol(line + 15, NULL, 10);
+        else if (hdr_is(line, n, "transfer-encoding") &&
+                 memmem(line, n, "chunked", 7))
+            chunked = true;
+        else if (hdr_is(line, n, "connection") && memmem(line, n, "close", 5))
+            r->close = true;
+        line = eol + 2;
+    }
+    r->body = buf + hlen;
+    if (chunked) {
+        long used = http_chunked(r->body, len - hlen, false, NULL);
+        if (used <= 0)
+            return (int)used;
+        http_chunked(r->body, len - hlen, true, &r->body_len);
+        r->consumed = hlen + (size_t)used;
+        return 1;
+    }
+    if (clen < 0) {
+        if (r->status == 204 || r->status == 304 || r->status < 200)
+            clen = 0;
+        else
+            return -1; /* read-until-close bodies are not supported */
+    }
+    if (len - hlen < (size_t)clen)
+        return 0;
+    r->body_len = (size_t)clen;
+    r->consumed = hlen + (size_t)clen;
+    return 1;
+}
+
+/* Writes a POST / request with an AWS JSON 1.0 target into dst. Returns the
+ * length, or 0 when dst is too small. */
+static size_t http_build(char *dst, size_t cap, const char *op,
+                         const char *body, size_t blen)
+{
+    int n = snprintf(dst, cap,
+                     "POST / HTTP/1.1\r\n"
+                     "Host: %s:%d\r\n"
+                     "Content-Type: application/x-amz-json-1.0\r\n"
+                     "X-Amz-Target: AmazonSQS.%s\r\n"
+                     "X-Amz-Date: 20260101T000000Z\r\n"
+                     "Authorization: AWS4-HMAC-SHA256 Credential=bench/"
+                     "20260101/us-east-1/sqs/aws4_request, SignedHeaders="
+                     "host;x-amz-date;x-amz-target, Signature=00\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     g_cfg.host, g_cfg.port, op, blen);
+
+    if (n < 0 || (size_t)n + blen > cap)
+        return 0;
+    memcpy(dst + n, body, blen);
+    return (size_t)n + blen;
+}
+
+static int tcp_connect(bool nonblock)
+{
+    struct sockaddr_in sa;
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)g_cfg.port);
+    inet_pton(AF_INET, g_cfg.host, &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Blocking one-shot request (setup and teardown calls). req is a complete
+ * request. Returns the HTTP status, or -1; *out gets the body as a new
+ * NUL-terminated string the caller frees (NULL on failure). */
+static int http_once(const char *req, size_t req_len, char **out)
+{
+    struct timeval tv = {5, 0};
+    size_t cap = 1u << 16, len = 0, off = 0;
+    char *buf = NULL;
+    int fd, status = -1;
+    struct http_resp r;
+
+    *out = NULL;
+    fd = tcp_connect(false);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    while (off < req_len) {
+        ssize_t w = write(fd, req + off, req_len - off);
+        if (w <= 0)
+            goto done;
+        off += (size_t)w;
+    }
+    buf = malloc(cap + 1);
+    while (buf && len < cap) {
+        ssize_t n = read(fd, buf + len, cap - len);
+        int rc;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        rc = http_parse(buf, len, &r);
+        if (rc < 0)
+            break;
+        if (rc == 1) {
+            memmove(buf, r.body, r.body_len);
+            buf[r.body_len] = '\0';
+            *out = buf;
+            buf = NULL;
+            status = r.status;
+            break;
+        }
+    }
+done:
+    free(buf);
+    close(fd);
+    return status;
+}
+
+/* One SQS JSON call with a blocking socket; returns the parsed response body
+ * (caller owns it; NULL on failure) and the status in *status. */
+static json_t *sqs_call(const char *op, json_t *req_body, int *status)
+{
+    char *body = json_dumps(req_body, JSON_COMPACT);
+    size_t cap, len;
+    char *req, *resp = NULL;
+    json_t *out = NULL;
+
+    *status = -1;
+    if (!body)
+        return NULL;
+    cap = strlen(body) + 1024;
+    req = malloc(cap);
+    len = req ? http_build(req, cap, op, body, strlen(body)) : 0;
+    if (len) {
+        *status = http_once(req, len, &resp);
+        if (resp)
+            out = json_loads(resp, 0, NULL);
+    }
+    free(resp);
+    free(req);
+    free(body);
+    return out;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+enum lg_cstate { CS_DOWN, CS_CONNECTING, CS_READY, CS_BUSY, CS_PAUSED };
+
+struct lg_worker;
+
+struct lg_conn {
+    struct lg_worker *w;
+    int fd;
+    enum lg_role role;
+    enum lg_cstate st;
+    enum lg_call call;
+    bool want_out;      /* EPOLLOUT registered */
+    bool poll_open;     /* counted in g_polls_open */
+    int reserved;       /* messages counted in g_outstanding by this call */
+    uint64_t t_issue;
+    uint64_t deadline;
+    uint64_t retry_at;
+    char *req;          /* the request this role repeats */
+    size_t req_len;
+    size_t ts_off[LG_BATCH];
+    int n_ts;
+    char *dyn;          /* DeleteMessageBatch request */
+    size_t dyn_cap;
+    const char *out;
+    size_t out_len;
+    size_t out_off;
+    char *in;
+    size_t in_len;
+    size_t in_cap;
+};
+
+struct lg_worker {
+    int id;
+    int ep;
+    struct lg_conn *conns;
+    size_t nconns;
+    size_t next_open;   /* connections not yet opened start here */
+    char *scratch;
+    struct lg_stats *st;
+    pthread_t th;
+};
+
+static void conn_next(struct lg_conn *c, uint64_t now);
+
+static void conn_close(struct lg_conn *c)
+{
+    if (c->fd >= 0) {
+        epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+    }
+    c->fd = -1;
+    c->want_out = false;
+    c->in_len = 0;
+    if (c->poll_open) {
+        atomic_fetch_sub(&g_polls_open, 1);
+        c->poll_open = false;
+    }
+    if (c->reserved) {
+        atomic_fetch_sub(&g_outstanding, c->reserved);
+        c->reserved = 0;
+    }
+}
+
+/* Drops the connection after an error; it is reopened after a short pause. */
+static void conn_fail(struct lg_conn *c, uint64_t now, uint64_t *counter)
+{
+    if (counter && in_window(now))
+        (*counter)++;
+    conn_close(c);
+    c->st = CS_DOWN;
+    c->retry_at = now + LG_RETRY_NS;
+}
+
+static void conn_interest(struct lg_conn *c, bool out)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u),
+                             .data.ptr = c};
+
+    if (c->want_out == out)
+        return;
+    epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = out;
+}
+
+static void conn_open(struct lg_conn *c, uint64_t now)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+
+    c->fd = tcp_connect(true);
+    if (c->fd < 0 || epoll_ctl(c->w->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        conn_fail(c, now, &c->w->st->conn_err);
+        return;
+    }
+    c->want_out = true;
+    c->st = CS_CONNECTING;
+    c->deadline = now + LG_CONNECT_NS;
+}
+
+static void conn_write(struct lg_conn *c, uint64_t now)
+{
+    for (int i = 0; i < 1000 && c->out_off < c->out_len; i++) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                         MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn_interest(c, true);
+            return;
+        }
+        if (n <= 0) {
+            conn_fail(c, now, &c->w->st->conn_err);
+            return;
+        }
+        c->out_off += (size_t)n;
+    }
+    if (c->out_off < c->out_len) {
+        conn_interest(c, true);
+        return;
+    }
+    conn_interest(c, false);
+    if (c->call == CALL_POLL && !c->poll_open) {
+        c->poll_open = true;
+        atomic_fetch_add(&g_polls_open, 1);
+    }
+}
+
+static void conn_issue(struct lg_conn *c, enum lg_call call, const char *buf,
+                       size_t len, uint64_t now, uint64_t timeout)
+{
+    c->call = call;
+    c->out = buf;
+    c->out_len = len;
+    c->out_off = 0;
+    c->t_issue = now;
+    c->deadline = now + timeout;
+    c->st = CS_BUSY;
+    conn_write(c, now);
+}
+
+/* Writes the time t as LG_TS_DIGITS zero-padded digits at every stamp. */
+static void stamp(struct lg_conn *c, uint64_t t)
+{
+    char d[LG_TS_DIGITS];
+
+    for (int i = LG_TS_DIGITS - 1; i >= 0; i--) {
+        d[i] = (char)('0' + t % 10);
+        t /= 10;
+    }
+    for (int i = 0; i < c->n_ts; i++)
+        memcpy(c->req + c->ts_off[i], d, LG_TS_DIGITS);
+}
+
+static void conn_next(struct lg_conn *c, uint64_t now)
+{
+    long have;
+
+    if (now >= g_win_end) {
+        c->st = CS_READY;
+        return;
+    }
+    switch (c->role) {
+    case ROLE_SENDER:
+        stamp(c, now);
+        conn_issue(c, CALL_SEND, c->req, c->req_len, now, LG_CALL_NS);
+        break;
+    case ROLE_PRODUCER:
+        have = atomic_load(&g_outstanding);
+        if (g_cfg.backlog > 0 && have + LG_BATCH > g_cfg.backlog) {
+            c->st = CS_PAUSED;
+            return;
+        }
+        atomic_fetch_add(&g_outstanding, LG_BATCH);
+        c->reserved = LG_BATCH;
+        stamp(c, now);
+        conn_issue(c, CALL_SEND_BATCH, c->req, c->req_len, now, LG_CALL_NS);
+        break;
+    case ROLE_CONSUMER:
+        conn_issue(c, CALL_RECEIVE, c->req, c->req_len, now,
+                   LG_CALL_NS + (uint64_t)g_cfg.wait_s * 1000000000ull);
+        break;
+    case ROLE_POLLER:
+        conn_issue(c, CALL_POLL, c->req, c->req_len, now,
+                   LG_CALL_NS + (uint64_t)g_cfg.wait_s * 1000000000ull);
+        break;
+    }
+}
+
+/* ---- request templates --------------------------------------------------- */
+
+/* A message body: tag, timestamp placeholder, padding to body_size. */
+static void fill_body(char *dst)
+{
+    size_t n = (size_t)g_cfg.body_size, head = strlen(LG_BODY_TAG);
+
+    memcpy(dst, LG_BODY_TAG, head);
+    memset(dst + head, '0', LG_TS_DIGITS);
+    dst[head + LG_TS_DIGITS] = ' ';
+    for (size_t i = head + LG_TS_DIGITS + 1; i < n; i++)
+        dst[i] = (char)('a' + i % 26);
+    dst[n] = '\0';
+}
+
+/* Builds the request a role repeats and records where its stamps sit.
+ * Returns 0, or -1 on allocation failure. */
+static int conn_template(struct lg_conn *c)
+{
+    size_t bcap = (size_t)(g_cfg.body_size + 128) * LG_BATCH + 1024;
+    char *body = malloc(bcap), *msg = malloc((size_t)g_cfg.body_size + 1);
+    size_t blen = 0;
+    const char *op;
+    char *p;
+
+    if (!body || !msg)
+        goto fail;
+    fill_body(msg);
+    if (c->role == ROLE_SENDER) {
+        op = "SendMessage";
+        blen = (size_t)snprintf(body, bcap,
+                                "{\"QueueUrl\":\"%s\",\"MessageBody\":\"%s\"}",
+                                g_cfg.queue_url, msg);
+    } else if (c->role == ROLE_PRODUCER) {
+        op = "SendMessageBatch";
+        blen = (size_t)snprintf(body, bcap, "{\"QueueUrl\":\"%s\",\"Entries\":[",
+                                g_cfg.queue_url);
+        for (int i = 0; i < LG_BATCH; i++)
+            blen += (size_t)snprintf(body + blen, bcap - blen,
+                                     "%s{\"Id\":\"m%d\",\"MessageBody\":\"%s\"}",
+                                     i ? "," : "", i, msg);
+        blen += (size_t)snprintf(body + blen, bcap - blen, "]}");
+    } else {
+        op = "ReceiveMessage";
+        blen = (size_t)snprintf(body, bcap,
+                                "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":%d,"
+                                "\"WaitTimeSeconds\":%d}",
+                                g_cfg.queue_url,
+                                c->role == ROLE_CONSUMER ? LG_BATCH : 1,
+                                g_cfg.wait_s);
+    }
+    c->req = malloc(blen + 2048);
+    if (!c->req)
+        goto fail;
+    c->req_len = http_build(c->req, blen + 2048, op, body, blen);
+    c->n_ts = 0;
+    p = c->req;
+    while (c->n_ts < LG_BATCH &&
+           (p = memmem(p, c->req_len - (size_t)(p - c->req), LG_BODY_TAG,
+                       strlen(LG_BODY_TAG)))) {
+        p += strlen(LG_BODY_TAG);
+        c->ts_off[c->n_ts++] = (size_t)(p - c->req);
+    }
+    free(body);
+    free(msg);
+    return c->req_len ? 0 : -1;
+fail:
+    free(body);
+    free(msg);
+    return -1;
+}
+
+/* ---- response handling --------------------------------------------------- */
+
+static size_t count_str(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle), cnt = 0;
+    const char *end = p + n;
+
+    while (p < end) {
+        const char *q = memmem(p, (size_t)(end - p), needle, k);
+        if (!q)
+            break;
+        cnt++;
+        p = q + k;
+    }
+    return cnt;
+}
+
+/* Checks one received body and records its send-to-receive time. */
+static void on_message_body(struct lg_conn *c, const char *b, size_t n,
+                            uint64_t now, bool win)
+{
+    struct lg_stats *st = c->w->st;
+    size_t head = strlen(LG_BODY_TAG);
+    uint64_t t = 0;
+
+    if (n != (size_t)g_cfg.body_size || memcmp(b, LG_BODY_TAG, head) != 0) {
+        if (win)
+            st->bad_resp++;
+        note_error(st, "unexpected message body", NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < LG_TS_DIGITS; i++)
+        t = t * 10 + (uint64_t)(b[head + i] - '0');
+    if (t < g_run_start || t > now) {
+        if (win)
+            st->stale_recv++;
+        return;
+    }
+    if (win)
+        hist_add(&st->e2e, now - t);
+}
+
+/* p[0] is the opening quote of a JSON string of at most n bytes; returns
+ * the offset just past its closing quote, or 0 when it is unterminated. */
+static size_t json_str_end(const char *p, size_t n)
+{
+    size_t i = 1;
+
+    while (i < n) {
+        const char *q = memchr(p + i, '"', n - i);
+        size_t k, bs = 0;
+        if (!q)
+            return 0;
+        k = (size_t)(q - p);
+        while (bs < k - 1 && p[k - 1 - bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return k + 1;
+        i = k + 1;
+    }
+    return 0;
+}
+
+static size_t skip_ws(const char *p, size_t i, size_t n)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+                     p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* Appends one DeleteMessageBatch entry; rh is still JSON-escaped as the
+ * server sent it, which is exactly what the request needs. */
+static int add_entry(char *s, size_t *pos, int idx, const char *rh,
+                     size_t len)
+{
+    if (*pos + len + 64 > LG_SCRATCH)
+        return -1;
+    *pos += (size_t)snprintf(s + *pos, LG_SCRATCH - *pos,
+                             "%s{\"Id\":\"%d\",\"ReceiptHandle\":\"",
+                             idx ? "," : "", idx);
+    memcpy(s + *pos, rh, len);
+    *pos += len;
+    memcpy(s + *pos, "\"}", 2);
+    *pos += 2;
+    return 0;
+}
+
+/* Turns a ReceiveMessage answer into a DeleteMessageBatch request in c->dyn,
+ * checking each Body on the way. A one-pass scan instead of a JSON library:
+ * every string is skipped whole, and only strings followed by ':' (keys)
+ * named ReceiptHandle or Body are looked at, so no value can be mistaken
+ * for a key. Returns the number of entries (0: nothing to delete), -1 on
+ * bad input. */
+static int build_delete(struct lg_conn *c, const char *body, size_t blen,
+                        uint64_t now, bool win)
+{
+    char *s = c->w->scratch;
+    size_t pos, i, need;
+    int n = 0;
+
+    i = skip_ws(body, 0, blen);
+    if (i >= blen || body[i] != '{')
+        return -1;
+    pos = (size_t)snprintf(s, LG_SCRATCH, "{\"QueueUrl\":\"%s\",\"Entries\":[",
+                           g_cfg.queue_url);
+    while (i < blen) {
+        const char *q = memchr(body + i, '"', blen - i);
+        size_t k, e, ve, v;
+        if (!q)
+            break;
+        k = (size_t)(q - body);
+        e = json_str_end(q, blen - k);
+        if (!e)
+            return -1;
+        i = skip_ws(body, k + e, blen);
+        if (i >= blen || body[i] != ':')
+            continue;
+        v = skip_ws(body, i + 1, blen);
+        if (v >= blen || body[v] != '"')
+            continue;
+        ve = json_str_end(body + v, blen - v);
+        if (!ve)
+            return -1;
+        if (e == 15 && memcmp(q, "\"ReceiptHandle\"", 15) == 0) {
+            if (add_entry(s, &pos, n++, body + v + 1, ve - 2) < 0)
+                return -1;
+        } else if (e == 6 && memcmp(q, "\"Body\"", 6) == 0) {
+            on_message_body(c, body + v + 1, ve - 2, now, win);
+        }
+        i = v + ve;
+    }
+    if (n == 0)
+        return 0;
+    memcpy(s + pos, "]}", 2);
+    pos += 2;
+    need = pos + 1024;
+    if (need > c->dyn_cap) {
+        char *d = realloc(c->dyn, need);
+        if (!d)
+            return -1;
+        c->dyn = d;
+        c->dyn_cap = need;
+    }
+    c->out_len = http_build(c->dyn, c->dyn_cap, "DeleteMessageBatch", s, pos);
+    return c->out_len ? n : -1;
+}
+
+static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
+                            bool win)
+{
+    struct lg_stats *st = c->w->st;
+    json_t *root = json_loadb(body, blen, 0, NULL);
+    size_t ok = json_array_size(json_object_get(root, "Successful"));
+    size_t bad = json_array_size(json_object_get(root, "Failed"));
+
+    if (!root && win)
+        st->bad_resp++;
+    atomic_fetch_sub(&g_outstanding, (long)ok);
+    if (win) {
+        st->msgs_deleted += ok;
+        st->delete_failed += bad;
+    }
+    json_decref(root);
+}
+
+/* Handles a complete 200 answer; returns false when the connection should
+ * be dropped instead of continuing. */
+static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
+                  bool win)
+{
+    struct lg_stats *st = c->w->st;
+    size_t ok;
+    int n;
+
+    switch (c->call) {
+    case CALL_SEND:
+        if (!memmem(r->body, r->body_len, "\"MessageId\"", 11)) {
+            if (win)
+                st->bad_resp++;
+            note_error(st, "SendMessage reply", r->body, r->body_len);
+        } else if (win) {
+            st->msgs_sent++;
+        }
+        break;
+    case CALL_SEND_BATCH:
+        ok = count_str(r->body, r->body_len, "\"MessageId\"");
+        if (ok > LG_BATCH)
+            ok = LG_BATCH;
+        atomic_fetch_sub(&g_outstanding, (long)(LG_BATCH - ok));
+        c->reserved = 0;
+        if (win) {
+            st->msgs_sent += ok;
+            st->send_failed += LG_BATCH - ok;
+        }
+        if (ok < LG_BATCH)
+            note_error(st, "SendMessageBatch reply", r->body, r->body_len);
+        break;
+    case CALL_RECEIVE:
+        n = build_delete(c, r->body, r->body_len, now, win);
+        if (n < 0) {
+            if (win)
+                st->bad_resp++;
+            note_error(st, "ReceiveMessage reply", r->body, r->body_len);
+            return true;
+        }
+        if (n == 0) {
+            if (win)
+                st->empty_recv++;
+            return true;
+        }
+        if (win)
+            st->msgs_recv += (uint64_t)n;
+        if (!r->close)
+            conn_issue(c, CALL_DELETE_BATCH, c->dyn, c->out_len, now,
+                       LG_CALL_NS);
+        return false;
+    case CALL_DELETE_BATCH:
+        on_delete_reply(c, r->body, r->body_len, win);
+        break;
+    case CALL_POLL:
+    case CALL_N:
+        break;
+    }
+    return true;
+}
+
+/* A complete response arrived for the call in flight. */
+static void on_response(struct lg_conn *c, const struct http_resp *r,
+                        uint64_t now)
+{
+    struct lg_stats *st = c->w->st;
+    bool win = in_window(now);
+    bool next = true;
+
+    if (c->poll_open) {
+        atomic_fetch_sub(&g_polls_open, 1);
+        c->poll_open = false;
+    }
+    if (r->status == 200) {
+        if (win) {
+            st->calls[c->call]++;
+            if (!(c->call == CALL_RECEIVE && c->role == ROLE_CONSUMER &&
+                  memmem(r->body, r->body_len, "\"Messages\"", 10) == NULL))
+                hist_add(&st->lat[c->call], now - c->t_issue);
+        }
+        next = on_ok(c, r, now, win);
+    } else {
+        if (win)
+            st->http_err++;
+        note_error(st, lg_call_name[c->call], r->body, r->body_len);
+        if (c->reserved) {
+            atomic_fetch_sub(&g_outstanding, c->reserved);
+            c->reserved = 0;
+        }
+    }
+    if (r->close) {
+        conn_fail(c, now, NULL);
+        c->retry_at = now; /* a polite close, not an error: reopen at once */
+        return;
+    }
+    if (next)
+        conn_next(c, now);
+}
+
+static void conn_readable(struct lg_conn *c, uint64_t now)
+{
+    struct http_resp r;
+    ssize_t n;
+    int rc;
+
+    for (int i = 0; i < 64; i++) {
+        if (c->in_cap - c->in_len < 4096) {
+            size_t ncap = c->in_cap * 2;
+            char *p = ncap <= LG_IN_MAX ? realloc(c->in, ncap) : NULL;
+            if (!p) {
+                conn_fail(c, now, &c->w->st->bad_resp);
+                return;
+            }
+            c->in = p;
+            c->in_cap = ncap;
+        }
+        n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0 || c->st != CS_BUSY) {
+            /* EOF, error, or bytes nobody asked for */
+            conn_fail(c, now, &c->w->st->conn_err);
+            return;
+        }
+        c->in_len += (size_t)n;
+        rc = http_parse(c->in, c->in_len, &r);
+        if (rc < 0) {
+            note_error(c->w->st, "malformed HTTP response", NULL, 0);
+            conn_fail(c, now, &c->w->st->bad_resp);
+            return;
+        }
+        if (rc == 1) {
+            if (r.consumed != c->in_len) {
+                conn_fail(c, now, &c->w->st->bad_resp);
+                return;
+            }
+            c->in_len = 0;
+            on_response(c, &r, now);
+            return;
+        }
+    }
+}
+
+static void conn_event(struct lg_conn *c, uint32_t ev, uint64_t now)
+{
+    if (c->st == CS_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err || (ev & (EPOLLERR | EPOLLHUP))) {
+            conn_fail(c, now, &c->w->st->conn_err);
+            return;
+        }
+        c->st = CS_READY;
+        conn_interest(c, false);
+        conn_next(c, now);
+        return;
+    }
+    if ((ev & EPOLLOUT) && c->st == CS_BUSY && c->out_off < c->out_len)
+        conn_write(c, now);
+    if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        conn_readable(c, now);
+}
+
+/* ---- worker loop --------------------------------------------------------- */
+
+/* Periodic pass: opens connections (a few hundred at a time), reopens dropped
+ * ones, enforces deadlines and resumes paused producers. Returns true when
+ * something waits on time rather than on a socket. */
+static bool worker_scan(struct lg_worker *w, uint64_t now)
+{
+    bool timed = false;
+    int opened = 0;
+
+    while (w->next_open < w->nconns && opened < LG_OPENS_PER_SCAN) {
+        conn_open(&w->conns[w->next_open++], now);
+        opened++;
+    }
+    if (w->next_open < w->nconns)
+        timed = true;
+    for (size_t i = 0; i < w->next_open; i++) {
+        struct lg_conn *c = &w->conns[i];
+        switch (c->st) {
+        case CS_DOWN:
+            if (now >= c->retry_at)
+                conn_open(c, now);
+            timed = true;
+            break;
+        case CS_CONNECTING:
+        case CS_BUSY:
+            if (now > c->deadline)
+                conn_fail(c, now, &w->st->timeouts);
+            break;
+        case CS_PAUSED:
+            conn_next(c, now);
+            timed = true;
+            break;
+        case CS_READY:
+            break;
+        }
+    }
+    return timed;
+}
+
+static void *worker_main(void *arg)
+{
+    struct lg_worker *w = arg;
+    struct epoll_event evs[256];
+    uint64_t now = lg_now(), last_scan = 0;
+    bool timed = true;
+
+    while (now < g_win_end) {
+        int n, tmo = timed ? 1 : 20;
+
+        if (now - last_scan >= 1000000ull) {
+            timed = worker_scan(w, now);
+            last_scan = now;
+        }
+        n = epoll_wait(w->ep, evs, 256, tmo);
+        now = lg_now();
+        for (int i = 0; i < n; i++)
+            conn_event(evs[i].data.ptr, evs[i].events, now);
+    }
+    for (size_t i = 0; i < w->nconns; i++)
+        conn_close(&w->conns[i]);
+    return NULL;
+}
+
+/* ---- /proc sampling ------------------------------------------------------ */
+
+/* utime+stime of pid in clock ticks, or -1. */
+static long long proc_cpu_ticks(int pid)
+{
+    char path[64], buf[2048], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* after ")": state(3) ... utime is field 14, stime 15 */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%llu %llu", &ut, &st) != 2)
+        return -1;
+    return (long long)(ut + st);
+}
+
+/* Resident set size of pid in KiB, or -1. */
+static long proc_rss_kb(int pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* Machine-wide CPU ticks from /proc/stat: *busy (user, nice, system, irq,
+ * softirq) and *steal (taken by the hypervisor). Returns 0, or -1. */
+static int proc_machine_ticks(long long *busy, long long *steal)
+{
+    long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+
+    if (!f)
+        return -1;
+    n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0],
+               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 8)
+        return -1;
+    *busy = v[0] + v[1] + v[2] + v[5] + v[6];
+    *steal = v[7];
+    return 0;
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- setup calls --------------------------------------------------------- */
+
+static int queue_create(void)
+{
+    json_t *req = json_pack("{s:s}", "QueueName", g_cfg.queue);
+    int status;
+    json_t *resp = sqs_call("CreateQueue", req, &status);
+    const char *url = json_string_value(json_object_get(resp, "QueueUrl"));
+    int rc = -1;
+
+    if (status == 200 && url && strlen(url) < sizeof g_cfg.queue_url) {
+        snprintf(g_cfg.queue_url, sizeof g_cfg.queue_url, "%s", url);
+        rc = 0;
+    } else {
+        fprintf(stderr, "loadgen: CreateQueue %s failed (HTTP %d)\n",
+                g_cfg.queue, status);
+    }
+    json_decref(req);
+    json_decref(resp);
+    return rc;
+}
+
+static void queue_delete(void)
+{
+    json_t *req = json_pack("{s:s}", "QueueUrl", g_cfg.queue_url);
+    int status;
+    json_t *resp = sqs_call("DeleteQueue", req, &status);
+
+    if (status != 200)
+        fprintf(stderr, "loadgen: DeleteQueue failed (HTTP %d)\n", status);
+    json_decref(req);
+    json_decref(resp);
+}
+
+static int wait_healthy(void)
+{
+    char req[256];
+    uint64_t end = lg_now() + (uint64_t)(g_cfg.duration * 1e9);
+    int n = snprintf(req, sizeof req,
+                     "GET /_sluice/health HTTP/1.1\r\nHost: %s:%d\r\n"
+                     "Connection: close\r\n\r\n", g_cfg.host, g_cfg.port);
+
+    for (int i = 0; i < 100000 && lg_now() < end; i++) {
+        char *body = NULL;
+        int status = http_once(req, (size_t)n, &body);
+        free(body);
+        if (status == 200) {
+            printf("RESULT scenario=wait healthy=1\n");
+            return 0;
+        }
+        lg_sleep_ns(100000000ull);
+    }
+    printf("RESULT scenario=wait healthy=0\n");
+    return 1;
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        perror("loadgen: freeport");
+        return 1;
+    }
+    printf("%d\n", ntohs(sa.sin_port));
+    close(fd);
+    return 0;
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+struct lg_run {
+    struct lg_worker w[LG_MAX_THREADS];
+    int nworkers;
+    struct lg_stats total;
+    double secs;
+    double server_cpu_pct;  /* -1 when no pid was given */
+    double self_cpu_pct;
+    double machine_pct;     /* all processes, % of one core; -1 unknown */
+    double steal_pct;
+    long rss_before_kb;     /* before any connection was opened */
+    long rss_kb;
+    long rss_max_kb;
+    int polls_min;
+    int polls_max;
+};
+
+static int setup_workers(struct lg_run *run)
+{
+    int nconn = 0, k = 0;
+    enum lg_role roles[2];
+    int counts[2], nroles;
+
+    if (g_cfg.scenario == SC_BATCH) {
+        roles[0] = ROLE_PRODUCER;
+        counts[0] = g_cfg.producers;
+        roles[1] = ROLE_CONSUMER;
+        counts[1] = g_cfg.consumers;
+        nroles = 2;
+    } else {
+        roles[0] = g_cfg.scenario == SC_SEND ? ROLE_SENDER : ROLE_POLLER;
+        counts[0] = g_cfg.conns;
+        nroles = 1;
+    }
+    for (int i = 0; i < nroles; i++)
+        nconn += counts[i];
+    run->nworkers = g_cfg.threads;
+    for (int t = 0; t < run->nworkers; t++)
+        run->w[t].ep = -1;
+    for (int t = 0; t < run->nworkers; t++) {
+        struct lg_worker *w = &run->w[t];
+        w->id = t;
+        w->ep = epoll_create1(0);
+        w->conns = calloc((size_t)nconn, sizeof *w->conns);
+        w->scratch = malloc(LG_SCRATCH);
+        w->st = calloc(1, sizeof *w->st);
+        if (w->ep < 0 || !w->conns || !w->scratch || !w->st)
+            return -1;
+    }
+    /* deal connections round-robin so each worker gets a mix of roles */
+    for (int i = 0; i < nroles; i++) {
+        for (int j = 0; j < counts[i]; j++, k++) {
+            struct lg_worker *w = &run->w[k % run->nworkers];
+            struct lg_conn *c = &w->conns[w->nconns++];
+            c->w = w;
+            c->fd = -1;
+            c->role = roles[i];
+            c->st = CS_DOWN;
+            c->in_cap = 16384;
+            c->in = malloc(c->in_cap);
+            if (!c->in || conn_template(c) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void teardown_workers(struct lg_run *run)
+{
+    for (int t = 0; t < run->nworkers; t++) {
+        struct lg_worker *w = &run->w[t];
+        for (size_t i = 0; i < w->nconns; i++) {
+            free(w->conns[i].req);
+            free(w->conns[i].dyn);
+            free(w->conns[i].in);
+        }
+        free(w->conns);
+        free(w->scratch);
+        free(w->st);
+        if (w->ep >= 0)
+            close(w->ep);
+    }
+}
+
+/* Main thread during the run: samples the server through the window. */
+static void monitor(struct lg_run *run)
+{
+    long long cpu0 = -1, cpu1 = -1, busy0 = 0, busy1 = 0, st0 = 0, st1 = 0;
+    int mach0, mach1;
+    double self0, self1;
+    uint64_t t0, t1;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    while (lg_now() < g_win_start)
+        lg_sleep_ns(10000000ull);
+    t0 = lg_now();
+    self0 = self_cpu_s();
+    mach0 = proc_machine_ticks(&busy0, &st0);
+    if (g_cfg.server_pid > 0)
+        cpu0 = proc_cpu_ticks(g_cfg.server_pid);
+    run->polls_min = atomic_load(&g_polls_open);
+    run->polls_max = run->polls_min;
+    for (int i = 0; i < 100000 && lg_now() < g_win_end; i++) {
+        int polls = atomic_load(&g_polls_open);
+        long rss = g_cfg.server_pid > 0 ? proc_rss_kb(g_cfg.server_pid) : -1;
+        if (polls < run->polls_min)
+            run->polls_min = polls;
+        if (polls > run->polls_max)
+            run->polls_max = polls;
+        if (rss > run->rss_max_kb)
+            run->rss_max_kb = rss;
+        lg_sleep_ns(100000000ull);
+    }
+    while (lg_now() < g_win_end)
+        lg_sleep_ns(1000000ull);
+    t1 = lg_now();
+    self1 = self_cpu_s();
+    mach1 = proc_machine_ticks(&busy1, &st1);
+    if (g_cfg.server_pid > 0) {
+        cpu1 = proc_cpu_ticks(g_cfg.server_pid);
+        run->rss_kb = proc_rss_kb(g_cfg.server_pid);
+    }
+    run->secs = (double)(t1 - t0) / 1e9;
+    run->server_cpu_pct = -1;
+    if (cpu0 >= 0 && cpu1 >= 0 && hz > 0)
+        run->server_cpu_pct = (double)(cpu1 - cpu0) / (double)hz /
+                              run->secs * 100.0;
+    run->self_cpu_pct = (self1 - self0) / run->secs * 100.0;
+    run->machine_pct = run->steal_pct = -1;
+    if (mach0 == 0 && mach1 == 0 && hz > 0) {
+        run->machine_pct = (double)(busy1 - busy0) / (double)hz /
+                           run->secs * 100.0;
+        run->steal_pct = (double)(st1 - st0) / (double)hz / run->secs *
+                         100.0;
+    }
+}
+
+static void merge_stats(struct lg_run *run)
+{
+    struct lg_stats *t = &run->total;
+
+    for (int i = 0; i < run->nworkers; i++) {
+        const struct lg_stats *s = run->w[i].st;
+        for (int c = 0; c < CALL_N; c++) {
+            hist_merge(&t->lat[c], &s->lat[c]);
+            t->calls[c] += s->calls[c];
+        }
+        hist_merge(&t->e2e, &s->e2e);
+        t->msgs_sent += s->msgs_sent;
+        t->msgs_recv += s->msgs_recv;
+        t->msgs_deleted += s->msgs_deleted;
+        t->empty_recv += s->empty_recv;
+        t->stale_recv += s->stale_recv;
+        t->http_err += s->http_err;
+        t->timeouts += s->timeouts;
+        t->conn_err += s->conn_err;
+        t->bad_resp += s->bad_resp;
+        t->send_failed += s->send_failed;
+        t->delete_failed += s->delete_failed;
+        if (!t->first_err[0] && s->first_err[0])
+            memcpy(t->first_err, s->first_err, sizeof t->first_err);
+    }
+}
+
+/* ---- reports ------------------------------------------------------------- */
+
+static void print_hist(const char *name, const struct lg_hist *h)
+{
+    if (h->n == 0) {
+        printf("  %-26s (no samples)\n", name);
+        return;
+    }
+    printf("  %-26s n=%-9llu p50=%.3f p90=%.3f p99=%.3f p99.9=%.3f "
+           "max=%.3f mean=%.3f ms\n", name, (unsigned long long)h->n,
+           ms(hist_quantile(h, 0.5)), ms(hist_quantile(h, 0.9)),
+           ms(hist_quantile(h, 0.99)), ms(hist_quantile(h, 0.999)),
+           ms(h->max), ms(h->sum / h->n));
+}
+
+static unsigned long long errors_of(const struct lg_stats *t)
+{
+    return (unsigned long long)(t->http_err + t->timeouts + t->conn_err +
+                                t->bad_resp + t->send_failed +
+                                t->delete_failed);
+}
+
+static void print_common(const struct lg_run *run)
+{
+    const struct lg_stats *t = &run->total;
+
+    printf("  window %.2f s, server CPU %.1f %% of a core, loadgen CPU %.1f %%"
+           ", server RSS %ld KiB (max %ld)\n", run->secs, run->server_cpu_pct,
+           run->self_cpu_pct, run->rss_kb, run->rss_max_kb);
+    printf("  machine: %ld CPUs, %.1f %% of a core busy in all processes "
+           "(%.1f %% outside server and loadgen), %.1f %% stolen\n",
+           sysconf(_SC_NPROCESSORS_ONLN), run->machine_pct,
+           run->machine_pct - run->self_cpu_pct -
+               (run->server_cpu_pct > 0 ? run->server_cpu_pct : 0),
+           run->steal_pct);
+    printf("  errors: http=%llu timeouts=%llu conn=%llu bad_reply=%llu "
+           "send_failed=%llu delete_failed=%llu\n",
+           (unsigned long long)t->http_err, (unsigned long long)t->timeouts,
+           (unsigned long long)t->conn_err, (unsigned long long)t->bad_resp,
+           (unsigned long long)t->send_failed,
+           (unsigned long long)t->delete_failed);
+    if (t->first_err[0])
+        printf("  first error: %s\n", t->first_err);
+}
+
+static void report_send(const struct lg_run *run)
+{
+    const struct lg_stats *t = &run->total;
+    const struct lg_hist *h = &t->lat[CALL_SEND];
+
+    printf("send: %d connections, %d-byte bodies, %d thread(s)\n",
+           g_cfg.conns, g_cfg.body_size, g_cfg.threads);
+    printf("  %.0f msgs/s\n", (double)t->msgs_sent / run->secs);
+    print_hist("SendMessage", h);
+    print_common(run);
+    printf("RESULT scenario=send conns=%d secs=%.2f msgs_per_s=%.0f "
+           "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f errors=%llu "
+           "server_cpu_pct=%.1f loadgen_cpu_pct=%.1f machine_cpu_pct=%.1f "
+           "rss_kb=%ld\n",
+           g_cfg.conns, run->secs, (double)t->msgs_sent / run->secs,
+           ms(hist_quantile(h, 0.5)), ms(hist_quantile(h, 0.99)),
+           ms(hist_quantile(h, 0.999)), ms(h->max), errors_of(t),
+           run->server_cpu_pct, run->self_cpu_pct, run->machine_pct,
+           run->rss_kb);
+}
+
+static void report_batch(const struct lg_run *run)
+{
+    const struct lg_stats *t = &run->total;
+    const struct lg_hist *l = t->lat;
+    double s = run->secs;
+
+    printf("batch: %d producers x SendMessageBatch(%d), %d consumers x "
+           "ReceiveMessage(%d, wait %ds) + DeleteMessageBatch, backlog cap "
+           "%ld\n", g_cfg.producers, LG_BATCH, g_cfg.consumers, LG_BATCH,
+           g_cfg.wait_s, g_cfg.backlog);
+    printf("  end to end (deleted) %.0f msgs/s; sent %.0f msgs/s; received "
+           "%.0f msgs/s; empty receives %llu; stale %llu\n",
+           (double)t->msgs_deleted / s, (double)t->msgs_sent / s,
+           (double)t->msgs_recv / s, (unsigned long long)t->empty_recv,
+           (unsigned long long)t->stale_recv);
+    print_hist("SendMessageBatch", &l[CALL_SEND_BATCH]);
+    print_hist("ReceiveMessage (non-empty)", &l[CALL_RECEIVE]);
+    print_hist("DeleteMessageBatch", &l[CALL_DELETE_BATCH]);
+    print_hist("send -> receive", &t->e2e);
+    print_common(run);
+    printf("RESULT scenario=batch producers=%d consumers=%d secs=%.2f "
+           "e2e_msgs_per_s=%.0f send_msgs_per_s=%.0f recv_msgs_per_s=%.0f "
+           "send_p50_ms=%.3f send_p99_ms=%.3f recv_p50_ms=%.3f "
+           "recv_p99_ms=%.3f del_p50_ms=%.3f del_p99_ms=%.3f "
+           "e2e_p50_ms=%.3f e2e_p99_ms=%.3f errors=%llu "
+           "server_cpu_pct=%.1f loadgen_cpu_pct=%.1f machine_cpu_pct=%.1f "
+           "rss_kb=%ld\n",
+           g_cfg.producers, g_cfg.consumers, s, (double)t->msgs_deleted / s,
+           (double)t->msgs_sent / s, (double)t->msgs_recv / s,
+           ms(hist_quantile(&l[CALL_SEND_BATCH], 0.5)),
+           ms(hist_quantile(&l[CALL_SEND_BATCH], 0.99)),
+           ms(hist_quantile(&l[CALL_RECEIVE], 0.5)),
+           ms(hist_quantile(&l[CALL_RECEIVE], 0.99)),
+           ms(hist_quantile(&l[CALL_DELETE_BATCH], 0.5)),
+           ms(hist_quantile(&l[CALL_DELETE_BATCH], 0.99)),
+           ms(hist_quantile(&t->e2e, 0.5)), ms(hist_quantile(&t->e2e, 0.99)),
+           errors_of(t), run->server_cpu_pct, run->self_cpu_pct,
+           run->machine_pct, run->rss_kb);
+}
+
+static void report_idle(const struct lg_run *run)
+{
+    const struct lg_stats *t = &run->total;
+
+    printf("idle: %d connections long-polling (wait %ds) an empty queue\n",
+           g_cfg.conns, g_cfg.wait_s);
+    printf("  long polls open during the window: min %d max %d; answered "
+           "%llu (each should be empty after %d s)\n", run->polls_min,
+           run->polls_max, (unsigned long long)t->calls[CALL_POLL],
+           g_cfg.wait_s);
+    print_hist("ReceiveMessage(long poll)", &t->lat[CALL_POLL]);
+    print_common(run);
+    printf("  server RSS before the connections opened: %ld KiB\n",
+           run->rss_before_kb);
+    printf("RESULT scenario=idle conns=%d secs=%.2f cpu_pct=%.2f rss_kb=%ld "
+           "rss_max_kb=%ld rss_before_kb=%ld polls_open_min=%d polls_open_max=%d "
+           "polls_answered=%llu poll_p50_ms=%.1f errors=%llu "
+           "loadgen_cpu_pct=%.1f machine_cpu_pct=%.1f\n", g_cfg.conns,
+           run->secs,
+           run->server_cpu_pct, run->rss_kb, run->rss_max_kb,
+           run->rss_before_kb, run->polls_min,
+           run->polls_max, (unsigned long long)t->calls[CALL_POLL],
+           ms(hist_quantile(&t->lat[CALL_POLL], 0.5)), errors_of(t),
+           run->self_cpu_pct, run->machine_pct);
+}
+
+static int run_scenario(void)
+{
+    struct lg_run *run = calloc(1, sizeof *run);
+    int rc = 1, started = 0;
+
+    if (!run)
+        return 1;
+    run->rss_kb = run->rss_max_kb = -1;
+    if (queue_create() < 0)
+        goto out;
+    if (setup_workers(run) < 0) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        goto out;
+    }
+    run->rss_before_kb = g_cfg.server_pid > 0 ? proc_rss_kb(g_cfg.server_pid)
+                                              : -1;
+    g_run_start = lg_now();
+    g_win_start = g_run_start + (uint64_t)(g_cfg.warmup * 1e9);
+    g_win_end = g_win_start + (uint64_t)(g_cfg.duration * 1e9);
+    for (; started < run->nworkers; started++)
+        if (pthread_create(&run->w[started].th, NULL, worker_main,
+                           &run->w[started]) != 0)
+            break;
+    if (started < run->nworkers)
+        fprintf(stderr, "loadgen: could not start all threads\n");
+    monitor(run);
+    for (int i = 0; i < started; i++)
+        pthread_join(run->w[i].th, NULL);
+    merge_stats(run);
+    if (g_cfg.scenario == SC_SEND)
+        report_send(run);
+    else if (g_cfg.scenario == SC_BATCH)
+        report_batch(run);
+    else
+        report_idle(run);
+    if (g_cfg.delete_queue)
+        queue_delete();
+    rc = started == run->nworkers ? 0 : 1;
+out:
+    teardown_workers(run);
+    free(run);
+    return rc;
+}
+
+/* ---- command line -------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr,
+        "usage: loadgen send|batch|idle|wait|freeport [options]\n"
+        "  --host H          server address, loopback only (127.0.0.1)\n"
+        "  --port P          server port (required except for freeport)\n"
+        "  --queue NAME      queue to create/use (default bench-<scenario>)\n"
+        "  --conns N         send: connections (64); idle: connections (1000)\n"
+        "  --producers M     batch: producer connections (16)\n"
+        "  --consumers M     batch: consumer connections (16)\n"
+        "  --threads T       event-loop threads (1)\n"
+        "  --duration S      measured seconds (send 10, batch 15, idle 20;\n"
+        "                    wait: how long to keep trying, 15)\n"
+        "  --warmup S        seconds before measuring (2)\n"
+        "  --body-size B     message body bytes (1024, min 64)\n"
+        "  --backlog N       batch: cap on sent-but-undeleted messages\n"
+        "                    (2000; 0 = no cap)\n"
+        "  --wait S          WaitTimeSeconds (batch 1, idle 20)\n"
+        "  --server-pid PID  sample this process's CPU and RSS\n"
+        "  --delete-queue    delete the queue afterwards\n");
+}
+
+static int parse_scenario(const char *s)
+{
+    static const char *const names[] = {"send", "batch", "idle", "wait",
+                                        "freeport"};
+
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            g_cfg.scenario = (enum lg_scenario)i;
+            snprintf(g_cfg.queue, sizeof g_cfg.queue, "bench-%s", names[i]);
+            return 0;
+        }
+    return -1;
+}
+
+static bool valid_cfg(void)
+{
+    struct in_addr a;
+    size_t qn = strlen(g_cfg.queue);
+
+    if (inet_pton(AF_INET, g_cfg.host, &a) != 1 ||
+        (ntohl(a.s_addr) >> 24) != 127) {
+        fprintf(stderr, "loadgen: --host must be a 127.x.x.x address\n");
+        return false;
+    }
+    if (qn == 0 || qn > 80 ||
+        strspn(g_cfg.queue, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                            "WXYZ0123456789-_") != qn) {
+        fprintf(stderr, "loadgen: bad --queue name\n");
+        return false;
+    }
+    if (g_cfg.port <= 0 || g_cfg.port > 65535 || g_cfg.threads < 1 ||
+        g_cfg.threads > LG_MAX_THREADS || g_cfg.body_size < 64 ||
+        g_cfg.body_size > 262144 || g_cfg.duration <= 0 ||
+        g_cfg.duration > 3600 || g_cfg.warmup < 0 || g_cfg.warmup > 600 ||
+        g_cfg.wait_s < 0 || g_cfg.wait_s > 20 || g_cfg.conns < 1 ||
+        g_cfg.producers < 0 || g_cfg.consumers < 0 ||
+        g_cfg.conns + g_cfg.producers + g_cfg.consumers > LG_MAX_CONNS) {
+        fprintf(stderr, "loadgen: option out of range\n");
+        return false;
+    }
+    return true;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"queue", 1, 0, 'q'},
+        {"conns", 1, 0, 'c'}, {"producers", 1, 0, 'P'},
+        {"consumers", 1, 0, 'C'}, {"threads", 1, 0, 't'},
+        {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},
+        {"body-size", 1, 0, 'b'}, {"backlog", 1, 0, 'B'},
+        {"wait", 1, 0, 'W'}, {"server-pid", 1, 0, 'S'},
+        {"delete-queue", 0, 0, 'D'}, {0, 0, 0, 0},
+    };
+    int o;
+
+    if (argc < 2 || parse_scenario(argv[1]) < 0)
+        return -1;
+    snprintf(g_cfg.host, sizeof g_cfg.host, "127.0.0.1");
+    g_cfg.threads = 1;
+    g_cfg.warmup = 2;
+    g_cfg.body_size = 1024;
+    g_cfg.backlog = 2000;
+    g_cfg.producers = g_cfg.consumers = 16;
+    g_cfg.conns = g_cfg.scenario == SC_IDLE ? 1000 : 64;
+    g_cfg.wait_s = g_cfg.scenario == SC_IDLE ? 20 : 1;
+    g_cfg.duration = g_cfg.scenario == SC_SEND ? 10
+                   : g_cfg.scenario == SC_IDLE ? 20 : 15;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'h': snprintf(g_cfg.host, sizeof g_cfg.host, "%s", optarg); break;
+        case 'p': g_cfg.port = atoi(optarg); break;
+        case 'q': snprintf(g_cfg.queue, sizeof g_cfg.queue, "%s", optarg); break;
+        case 'c': g_cfg.conns = atoi(optarg); break;
+        case 'P': g_cfg.producers = atoi(optarg); break;
+        case 'C': g_cfg.consumers = atoi(optarg); break;
+        case 't': g_cfg.threads = atoi(optarg); break;
+        case 'd': g_cfg.duration = atof(optarg); break;
+        case 'w': g_cfg.warmup = atof(optarg); break;
+        case 'b': g_cfg.body_size = atoi(optarg); break;
+        case 'B': g_cfg.backlog = atol(optarg); break;
+        case 'W': g_cfg.wait_s = atoi(optarg); break;
+        case 'S': g_cfg.server_pid = atoi(optarg); break;
+        case 'D': g_cfg.delete_queue = true; break;
+        default: return -1;
+        }
+    }
+    if (strcmp(g_cfg.host, "localhost") == 0)
+        snprintf(g_cfg.host, sizeof g_cfg.host, "127.0.0.1");
+    return valid_cfg() || g_cfg.scenario == SC_FREEPORT ? 0 : -1;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "freeport") == 0)
+        return free_port();
+    if (parse_args(argc, argv) < 0) {
+        usage();
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    raise_fd_limit();
+    if (g_cfg.scenario == SC_WAIT)
+        return wait_healthy();
+    return run_scenario();
+}
