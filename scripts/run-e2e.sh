@@ -30,7 +30,7 @@ log_dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
 if [ "${E2E_SKIP_PY:-0}" != 1 ]; then
     timeout_args=()
     if "$PY" -c 'import pytest_timeout' 2>/dev/null; then
-        timeout_args=(-p pytest_timeout --timeout=120)
+        timeout_args=(--timeout=120)
     fi
     echo "e2e: pytest tests/e2e (server: $SLUICE_BIN)"
     # shellcheck disable=SC2086
