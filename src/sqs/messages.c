@@ -434,6 +434,9 @@ static bool attribute_wanted(json_t *names, const char *name)
 static void put_system_attributes(sqs_message *m, json_t *names, json_t *out)
 {
     char tmp[32];
+
+    if (json_array_size(names) == 0)
+        return; /* the common case: nothing asked, nothing to parse */
     json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
     const char *sender = json_string_value(json_object_get(meta, "sender"));
     const char *trace = json_string_value(json_object_get(meta, "trace"));
