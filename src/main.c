@@ -17,7 +17,9 @@
 #include <sys/resource.h>
 
 #include "core/log.h"
+#include "events/events.h"
 #include "scheduler/preview.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/tz.h"
 #include "server/http.h"
 #include "sns/sns.h"
@@ -46,6 +48,10 @@ typedef struct server {
     api_service *sqs_api;
     sns_service *sns;
     api_service *sns_api;
+    events_service *events;
+    api_service *events_api;
+    scheduler_service *scheduler;
+    api_service *scheduler_api;
     struct event *drain_timer;
     int drain_ticks;
     bool draining;
@@ -188,6 +194,19 @@ static int serve(int argc, char **argv)
         return 1;
     }
     s.sns_api = sns_api_service(s.sns);
+    s.events = events_service_new(s.base, s.store, s.sqs, o.region, o.account, o.data_dir);
+    if (events_service_load(s.events) < 0) {
+        log_error("main", "loading EventBridge state failed data_dir=%s", o.data_dir);
+        return 1;
+    }
+    s.events_api = events_api_service(s.events);
+    s.scheduler = scheduler_service_new(s.base, s.store, s.sqs, o.region, o.account);
+    scheduler_service_set_events(s.scheduler, s.events);
+    if (scheduler_service_load(s.scheduler) < 0) {
+        log_error("main", "loading Scheduler state failed data_dir=%s", o.data_dir);
+        return 1;
+    }
+    s.scheduler_api = scheduler_api_service(s.scheduler);
 
     http_config hc = {o.host, o.port, o.region, o.account, 10u << 20};
     s.http = http_server_start(s.base, &hc);
@@ -195,6 +214,8 @@ static int serve(int argc, char **argv)
         return 1;
     http_server_add_service(s.http, s.sqs_api);
     http_server_add_service(s.http, s.sns_api);
+    http_server_add_service(s.http, s.events_api);
+    http_server_add_service(s.http, s.scheduler_api);
 
     struct event *sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
     struct event *sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
@@ -207,7 +228,13 @@ static int serve(int argc, char **argv)
     event_base_dispatch(s.base);
 
     log_info("main", "shutting down");
-    /* Services first: what they still hold is answered through the front. */
+    /* Commits in flight finish while their services still exist; then the
+     * services, whose last answers go out through the front. */
+    store_flush(s.store);
+    scheduler_service_free(s.scheduler);
+    free(s.scheduler_api);
+    events_service_free(s.events);
+    free(s.events_api);
     sns_service_free(s.sns);
     free(s.sns_api);
     sqs_service_free(s.sqs);

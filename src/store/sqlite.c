@@ -106,6 +106,7 @@ struct store {
     store_batch *pending, *pending_tail;
     store_batch *done, *done_tail;
     bool stopping;
+    bool busy;                   /* the committer holds a group */
     uint64_t commits, batches;
 
     store_wakeup_fn wakeup;
@@ -367,6 +368,7 @@ static void *committer_main(void *arg)
             pthread_cond_wait(&s->cv, &s->mu);
         group = s->pending;
         s->pending = s->pending_tail = NULL;
+        s->busy = group != NULL;
         if (!group && s->stopping) {
             pthread_mutex_unlock(&s->mu);
             return NULL;
@@ -388,6 +390,8 @@ static void *committer_main(void *arg)
         s->done_tail = last;
         s->commits++;
         s->batches += n;
+        s->busy = false;
+        pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         if (s->wakeup)
             s->wakeup(s->wakeup_arg);
@@ -405,7 +409,7 @@ void store_submit(store *s, store_batch *b, store_done_fn done, void *arg)
     else
         s->pending = b;
     s->pending_tail = b;
-    pthread_cond_signal(&s->cv);
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -423,6 +427,21 @@ void store_run_completions(store *s)
             list->done(list->arg, list->status);
         store_batch_free(list);
         list = next;
+    }
+}
+
+void store_flush(store *s)
+{
+    /* Completions may submit more (a delivery's follow-up): a few rounds. */
+    for (int round = 0; round < 16; round++) {
+        pthread_mutex_lock(&s->mu);
+        while (s->pending || s->busy)
+            pthread_cond_wait(&s->cv, &s->mu);
+        bool idle = !s->done;
+        pthread_mutex_unlock(&s->mu);
+        if (idle)
+            return;
+        store_run_completions(s);
     }
 }
 

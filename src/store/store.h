@@ -45,6 +45,10 @@ store *store_open(const char *dir, store_wakeup_fn wakeup, void *wakeup_arg, cha
 void store_close(store *s);
 /* Runs the completions of committed batches.  Owner thread only. */
 void store_run_completions(store *s);
+/* Waits until everything submitted is committed and its completions have
+ * run (including what those completions submit).  Owner thread only; used
+ * at shutdown before the services that own the completions go away. */
+void store_flush(store *s);
 
 /* Ids: never reused, allocated by the owner thread before a row is written. */
 uint64_t store_next_resource_id(store *s);

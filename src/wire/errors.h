@@ -24,6 +24,15 @@
     X(SERVICE_UNAVAILABLE, "ServiceUnavailable", "ServiceUnavailable", 503, 0)          \
     X(ACCESS_DENIED, "AccessDenied", "AccessDenied", 403, 1)                            \
     X(REQUEST_TOO_LARGE, "RequestEntityTooLarge", "RequestEntityTooLarge", 413, 1)      \
+    /* authentication (wire/sigv4.h, server/credentials.h) */                        \
+    X(AUTH_MISSING_TOKEN, "MissingAuthenticationTokenException",                        \
+      "MissingAuthenticationToken", 403, 1)                                             \
+    X(AUTH_INCOMPLETE_SIGNATURE, "IncompleteSignatureException", "IncompleteSignature", \
+      400, 1)                                                                          \
+    X(AUTH_INVALID_CLIENT_TOKEN_ID, "UnrecognizedClientException", "InvalidClientTokenId", \
+      403, 1)                                                                          \
+    X(AUTH_SIGNATURE_MISMATCH, "InvalidSignatureException", "SignatureDoesNotMatch",    \
+      403, 1)                                                                          \
     /* SQS */                                                                          \
     X(SQS_QUEUE_DOES_NOT_EXIST, "QueueDoesNotExist",                                    \
       "AWS.SimpleQueueService.NonExistentQueue", 400, 1)                                \

@@ -1,0 +1,304 @@
+/*
+ * buses.c - the event bus actions and tagging of buses and rules.
+ *
+ * The default bus of an account exists without being created; it is only
+ * written to the store once something about it (tags) must be remembered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "events/events.h"
+
+static bool name_ok(const char *s, size_t max, bool slash)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || (slash && c == '/')))
+            return false;
+    }
+    return true;
+}
+
+/* Reads a Tags list ([{Key, Value}]) into obj; -1 with the error set. */
+static int read_tags(api_call *call, json_t *list, json_t *obj)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(list, i, t) {
+        const char *k = json_string_value(json_object_get(t, "Key"));
+        const char *v = json_string_value(json_object_get(t, "Value"));
+        if (!k || !v || !*k || strlen(k) > 128 || strlen(v) > 256) {
+            api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Tags are not valid.");
+            return -1;
+        }
+        json_object_set_new(obj, k, json_string(v));
+    }
+    return 0;
+}
+
+static json_t *tag_list(json_t *tags)
+{
+    json_t *out = json_array();
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(tags, k, v)
+        json_array_append_new(out, json_pack("{s:s,s:O}", "Key", k, "Value", v));
+    return out;
+}
+
+api_status events_create_event_bus(api_call *call)
+{
+    events_service *svc = events_of(call);
+    const char *name = NULL, *desc = NULL;
+    json_t *tags = NULL;
+
+    if (param_str(call, call->input, "Name", &name, NULL) < 0 ||
+        param_str(call, call->input, "Description", &desc, NULL) < 0 ||
+        param_list(call, call->input, "Tags", &tags) < 0)
+        return API_DONE;
+    if (!name)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "1 validation error detected: Value null at 'name' failed to satisfy "
+                        "constraint: Member must not be null");
+    if (!name_ok(name, 256, true))
+        return events_fail_pattern(call, name, "name", "[/\\.\\-_A-Za-z0-9]+");
+    if (strchr(name, '/'))
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "Event bus name must not contain '/' unless it is a partner event "
+                        "bus.");
+    if (events_bus_find(svc, call->account, name) || strcmp(name, "default") == 0)
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_EXISTS, "Event bus %s already exists.",
+                        name);
+    json_t *tagobj = json_object();
+    if (tags && read_tags(call, tags, tagobj) < 0) {
+        json_decref(tagobj);
+        return API_DONE;
+    }
+    events_bus *b = events_bus_new(svc, store_next_resource_id(svc->store), call->account, name);
+    json_object_update(b->tags, tagobj);
+    json_decref(tagobj);
+    b->description = desc ? xstrdup(desc) : NULL;
+    store_batch *batch = store_batch_new();
+    events_bus_store(batch, b);
+    json_object_set_new(api_out(call), "EventBusArn", json_string(b->arn));
+    if (desc)
+        json_object_set_new(api_out(call), "Description", json_string(desc));
+    return events_commit_and_finish(svc, call, batch);
+}
+
+api_status events_delete_event_bus(api_call *call)
+{
+    events_service *svc = events_of(call);
+    const char *name = NULL;
+    char key[512];
+
+    if (param_str(call, call->input, "Name", &name, NULL) < 0)
+        return API_DONE;
+    if (!name)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "1 validation error detected: Value null at 'name' failed to satisfy "
+                        "constraint: Member must not be null");
+    if (strcmp(name, "default") == 0)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Cannot delete event bus default.");
+    events_bus *b = events_bus_find(svc, call->account, name);
+    api_out(call);
+    if (!b)
+        return API_DONE;
+    store_batch *batch = store_batch_new();
+    for (size_t i = 0; i < b->rules.cap; i++)
+        if (b->rules.keys[i])
+            store_delete_resource(batch, ((events_rule *)b->rules.vals[i])->id);
+    store_delete_resource(batch, b->id);
+    snprintf(key, sizeof key, "%s/%s", b->account, b->name);
+    map_str_del(&svc->buses, key);
+    events_bus_free(b);
+    return events_commit_and_finish(svc, call, batch);
+}
+
+static json_t *bus_json(const events_bus *b)
+{
+    json_t *o = json_pack("{s:s,s:s}", "Name", b->name, "Arn", b->arn);
+    if (b->description)
+        json_object_set_new(o, "Description", json_string(b->description));
+    json_object_set_new(o, "CreationTime", json_real((double)b->created_ms / 1000.0));
+    json_object_set_new(o, "LastModifiedTime", json_real((double)b->created_ms / 1000.0));
+    return o;
+}
+
+api_status events_describe_event_bus(api_call *call)
+{
+    events_service *svc = events_of(call);
+    const char *name = NULL;
+
+    if (param_str(call, call->input, "Name", &name, NULL) < 0)
+        return API_DONE;
+    events_bus *b = events_bus_find(svc, call->account, name);
+    if (!b)
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
+                        name);
+    json_decref(call->output);
+    call->output = bus_json(b);
+    return API_DONE;
+}
+
+api_status events_list_event_buses(api_call *call)
+{
+    events_service *svc = events_of(call);
+    const char *prefix = NULL, *token = NULL;
+    long long limit = 100;
+    char after[300] = "";
+    size_t n, prefix_len, acct_len = strlen(call->account);
+
+    if (param_str(call, call->input, "NamePrefix", &prefix, NULL) < 0 ||
+        param_str(call, call->input, "NextToken", &token, NULL) < 0 ||
+        param_int(call, call->input, "Limit", &limit) < 0)
+        return API_DONE;
+    if (limit < 1 || limit > 100)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter Limit is not valid.");
+    if (token && !events_token_decode(token, after, sizeof after))
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "The NextToken is not valid.");
+    events_bus_find(svc, call->account, "default");
+    prefix_len = prefix ? strlen(prefix) : 0;
+    const char **keys = events_sorted_keys(&svc->buses, &n);
+    json_t *list = json_array();
+    const char *last = NULL;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(keys[i], call->account, acct_len) != 0 || keys[i][acct_len] != '/')
+            continue;
+        const char *name = keys[i] + acct_len + 1;
+        if (prefix && strncmp(name, prefix, prefix_len) != 0)
+            continue;
+        if (*after && strcmp(name, after) <= 0)
+            continue;
+        if ((long long)json_array_size(list) == limit) {
+            more = true;
+            break;
+        }
+        json_array_append_new(list, bus_json(map_str_get(&svc->buses, keys[i])));
+        last = name;
+    }
+    json_object_set_new(api_out(call), "EventBuses", list);
+    if (more && last) {
+        char tok[700];
+        events_token_encode(last, tok, sizeof tok);
+        json_object_set_new(api_out(call), "NextToken", json_string(tok));
+    }
+    free(keys);
+    return API_DONE;
+}
+
+/* The tags object of the resource an ARN names, and how to store it. */
+typedef struct tag_target {
+    json_t *tags;
+    events_rule *rule;
+    events_bus *bus;
+} tag_target;
+
+static int find_tag_target(api_call *call, tag_target *t)
+{
+    events_service *svc = events_of(call);
+    const char *arn = NULL;
+
+    memset(t, 0, sizeof *t);
+    if (param_str(call, call->input, "ResourceARN", &arn, NULL) < 0)
+        return -1;
+    if (!arn) {
+        api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                 "1 validation error detected: Value null at 'resourceARN' failed to satisfy "
+                 "constraint: Member must not be null");
+        return -1;
+    }
+    if (strstr(arn, ":rule/")) {
+        t->rule = events_rule_by_arn(svc, arn);
+        if (!t->rule) {
+            const char *p = strstr(arn, ":rule/") + 6;
+            const char *slash = strrchr(p, '/');
+            api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND,
+                     "Rule %s does not exist on EventBus %.*s.", slash ? slash + 1 : p,
+                     slash ? (int)(slash - p) : 7, slash ? p : "default");
+            return -1;
+        }
+        t->tags = t->rule->tags;
+        return 0;
+    }
+    if (strstr(arn, ":event-bus/")) {
+        t->bus = events_bus_find(svc, call->account, arn);
+        if (!t->bus) {
+            api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
+                     strstr(arn, ":event-bus/") + 11);
+            return -1;
+        }
+        t->tags = t->bus->tags;
+        return 0;
+    }
+    api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter ResourceARN is not valid.");
+    return -1;
+}
+
+static api_status store_tag_target(api_call *call, tag_target *t)
+{
+    store_batch *batch = store_batch_new();
+
+    if (t->rule)
+        events_rule_store(batch, t->rule);
+    else
+        events_bus_store(batch, t->bus);
+    api_out(call);
+    return events_commit_and_finish(events_of(call), call, batch);
+}
+
+api_status events_tag_resource(api_call *call)
+{
+    tag_target t;
+    json_t *tags = NULL;
+
+    if (find_tag_target(call, &t) < 0 || param_list(call, call->input, "Tags", &tags) < 0)
+        return API_DONE;
+    if (!tags)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "1 validation error detected: Value null at 'tags' failed to satisfy "
+                        "constraint: Member must not be null");
+    json_t *add = json_object();
+    if (read_tags(call, tags, add) < 0) {
+        json_decref(add);
+        return API_DONE;
+    }
+    json_object_update(t.tags, add);
+    json_decref(add);
+    return store_tag_target(call, &t);
+}
+
+api_status events_untag_resource(api_call *call)
+{
+    tag_target t;
+    json_t *keys = NULL;
+    size_t i;
+    json_t *k;
+
+    if (find_tag_target(call, &t) < 0 || param_str_list(call, call->input, "TagKeys", &keys) < 0)
+        return API_DONE;
+    json_array_foreach(keys, i, k)
+        json_object_del(t.tags, json_string_value(k));
+    return store_tag_target(call, &t);
+}
+
+api_status events_list_tags_for_resource(api_call *call)
+{
+    tag_target t;
+
+    if (find_tag_target(call, &t) < 0)
+        return API_DONE;
+    json_object_set_new(api_out(call), "Tags", tag_list(t.tags));
+    return API_DONE;
+}
