@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include <sys/resource.h>
 
 #include "core/log.h"
@@ -21,6 +23,7 @@
 #include "scheduler/preview.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/tz.h"
+#include "server/credentials.h"
 #include "server/http.h"
 #include "sns/sns.h"
 #include "sqs/sqs.h"
@@ -36,6 +39,8 @@ typedef struct serve_options {
     const char *region;
     const char *account;
     const char *log_level;
+    const char *credentials;  /* --credentials FILE, or NULL */
+    bool insecure;            /* --insecure-accept-any-signature */
 } serve_options;
 
 /* The running server's parts, owned by serve() on the event-loop thread. */
@@ -70,8 +75,14 @@ static void usage(FILE *out)
             "  --port PORT        port to listen on (default 4566)\n"
             "  --data-dir DIR     where state is kept (default ./data)\n"
             "  --region REGION    region in ARNs and URLs (default us-east-1)\n"
-            "  --account-id ID    account of unsigned or unknown callers (default 000000000000)\n"
+            "  --account-id ID    the callers' account without --credentials (default 000000000000)\n"
             "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+            "  --credentials FILE verify SigV4 signatures against the keys in FILE, a JSON\n"
+            "                     array of {accessKeyId, secretAccessKey, accountId, allow}\n"
+            "                     (see docs/security.md)\n"
+            "  --insecure-accept-any-signature\n"
+            "                     without --credentials, listen on a non-loopback address\n"
+            "                     anyway, accepting any or no signature\n"
             "  --help             this text\n");
 }
 
@@ -121,6 +132,8 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         {"host", required_argument, NULL, 'h'},     {"port", required_argument, NULL, 'p'},
         {"data-dir", required_argument, NULL, 'd'}, {"region", required_argument, NULL, 'r'},
         {"account-id", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'l'},
+        {"credentials", required_argument, NULL, 'c'},
+        {"insecure-accept-any-signature", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
     };
     int c;
@@ -134,6 +147,8 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         case 'r': o->region = optarg; break;
         case 'a': o->account = optarg; break;
         case 'l': o->log_level = optarg; break;
+        case 'c': o->credentials = optarg; break;
+        case 'i': o->insecure = true; break;
         default:
             usage(c == '?' && optopt == 0 ? stdout : stderr);
             return c == '?' && optopt == 0 ? 1 : 2;
@@ -160,9 +175,69 @@ static void raise_fd_limit(void)
     }
 }
 
+/* True if host names a loopback address: 127.0.0.0/8, ::1 or localhost. */
+static bool host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char bare[64];
+    size_t n = strlen(host);
+
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (n >= 2 && n < sizeof bare && host[0] == '[' && host[n - 1] == ']') {
+        memcpy(bare, host + 1, n - 2);
+        bare[n - 2] = '\0';
+        host = bare;
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) ||
+               (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return false;
+}
+
+/* Loads --credentials, or decides whether running without keys is allowed
+ * on o->host.  Returns 0 (with *out set, possibly NULL) or the exit code. */
+static int serve_credentials(const serve_options *o, cred_store **out)
+{
+    char err[512];
+
+    *out = NULL;
+    if (o->credentials && o->insecure) {
+        fprintf(stderr, "sluice: --credentials and --insecure-accept-any-signature exclude "
+                        "each other\n");
+        return 2;
+    }
+    if (o->credentials) {
+        *out = cred_store_load(o->credentials, err, sizeof err);
+        if (!*out) {
+            fprintf(stderr, "sluice: --credentials: %s\n", err);
+            return 2;
+        }
+        return 0;
+    }
+    if (!host_is_loopback(o->host) && !o->insecure) {
+        fprintf(stderr,
+                "sluice: refusing to listen on %s without credentials: anyone who can reach "
+                "that address could read, send and delete every message.\n"
+                "  Give --credentials FILE (a JSON array of {\"accessKeyId\", "
+                "\"secretAccessKey\", \"accountId\"}; see docs/security.md) so that every "
+                "request must be signed with a known key,\n"
+                "  or listen on a loopback address (127.0.0.1, ::1, localhost),\n"
+                "  or opt out explicitly with --insecure-accept-any-signature.\n",
+                o->host);
+        return 2;
+    }
+    return 0;
+}
+
 static int serve(int argc, char **argv)
 {
-    serve_options o = {"127.0.0.1", 4566, "./data", "us-east-1", "000000000000", "info"};
+    serve_options o = {"127.0.0.1", 4566, "./data", "us-east-1", "000000000000", "info",
+                       NULL, false};
+    cred_store *creds = NULL;
     server s;
     char err[512];
     int rc = parse_serve(argc, argv, &o);
@@ -170,6 +245,8 @@ static int serve(int argc, char **argv)
     if (rc)
         return rc == 1 ? 0 : rc;
     log_threshold = (enum log_level)log_level_parse(o.log_level);
+    if ((rc = serve_credentials(&o, &creds)) != 0)
+        return rc;
     memset(&s, 0, sizeof s);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
@@ -208,7 +285,7 @@ static int serve(int argc, char **argv)
     }
     s.scheduler_api = scheduler_api_service(s.scheduler);
 
-    http_config hc = {o.host, o.port, o.region, o.account, 10u << 20};
+    http_config hc = {o.host, o.port, o.region, o.account, 10u << 20, creds};
     s.http = http_server_start(s.base, &hc);
     if (!s.http)
         return 1;
@@ -223,7 +300,14 @@ static int serve(int argc, char **argv)
     event_add(sigint, NULL);
     log_info("main", "sluice %s listening host=%s port=%d data_dir=%s region=%s account=%s",
              SLUICE_VERSION, o.host, o.port, o.data_dir, o.region, o.account);
-    log_info("main", "signatures are not verified: listening for local development use");
+    if (creds)
+        log_info("main", "verifying SigV4 signatures keys=%zu", cred_store_count(creds));
+    else if (o.insecure)
+        log_warn("main", "signatures are NOT verified (--insecure-accept-any-signature) on "
+                 "host=%s: anyone who can reach it has full access", o.host);
+    else
+        log_warn("main", "signatures are NOT verified (no --credentials): any signature is "
+                 "accepted, so sluice listens on the loopback address host=%s only", o.host);
 
     event_base_dispatch(s.base);
 
@@ -241,6 +325,7 @@ static int serve(int argc, char **argv)
     free(s.sqs_api);
     http_server_free(s.http);
     store_close(s.store);
+    cred_store_free(creds);
     event_free(sigterm);
     event_free(sigint);
     if (s.drain_timer)

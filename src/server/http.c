@@ -21,8 +21,11 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
+#include "server/credentials.h"
 #include "wire/form.h"
 #include "wire/json_decode.h"
 #include "wire/query.h"
@@ -485,6 +488,33 @@ static void decode_rest_json(http_server *srv, api_call *call, struct evhttp_req
     rest_query(call, r, uri_query);
 }
 
+/* With keys configured, the call's identity comes from its verified
+ * signature, and the identity's allow list must permit the action on some
+ * resource.  An authentication failure replaces any decoding error: an
+ * unauthenticated caller learns nothing about the request's validity. */
+static void authenticate(http_server *srv, api_call *call, struct evhttp_request *req,
+                         const char *body, size_t len)
+{
+    cred_result res;
+    char action[160];
+
+    if (cred_check_request(srv->cfg.credentials, req, body, len, clock_now_ms() / 1000,
+                           call->protocol != WIRE_QUERY, &res) < 0) {
+        log_debug("http", "authentication failed code=%s request_id=%s",
+                  aws_error_get(res.error)->query_code, call->request_id);
+        api_fail(call, res.error, "%s", res.message);
+        return;
+    }
+    call->account = res.identity->account;
+    call->access_key = res.identity->access_key;
+    call->allow = res.identity->allow;
+    snprintf(action, sizeof action, "%s:%s", call->service ? call->service->name : "",
+             call->action);
+    if (!call->has_error && !policy_allow_list_permits(call->allow, action, NULL))
+        api_fail(call, AWS_ERR_ACCESS_DENIED, "The access key %s is not authorized to perform: "
+                 "%s because no allow entry of the key permits it", call->access_key, action);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     http_server *srv = arg;
@@ -543,6 +573,8 @@ static void on_request(struct evhttp_request *req, void *arg)
                      form_body ? len : 0, content_type, &scope, scoped);
     }
 
+    if (srv->cfg.credentials)
+        authenticate(srv, call, req, body, len);
     if (!call->has_error) {
         api_sanitize_nul(call->input);
         const api_action *a = api_find_action(call->service, call->action);

@@ -1,7 +1,8 @@
 /*
  * http.h - the HTTP front: one libevent evhttp listener on one port for
  * every service.  It routes each request to a service and action by its
- * X-Amz-Target header, its Action parameter or its SigV4 credential scope,
+ * X-Amz-Target header, its Action parameter or its SigV4 credential scope
+ * (and the Scheduler's REST-JSON requests by method and path),
  * decodes it into an api_call, and renders the handler's result in the
  * protocol the request came in.
  */
@@ -22,6 +23,9 @@ typedef struct http_config {
     const char *region;
     const char *account;
     size_t max_body_bytes;
+    /* Keys whose signatures are verified (not owned; outlives the
+     * server), or NULL: any signature is accepted. */
+    const struct cred_store *credentials;
 } http_config;
 
 /* Binds and starts serving on base.  NULL (with a logged reason) on failure. */

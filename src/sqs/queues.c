@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "sqs/sqs.h"
 
 #define MAX_LIST_RESULTS 1000
@@ -118,6 +119,16 @@ static void set_queue_url(api_call *call, const sqs_queue *q)
     json_object_set_new(api_out(call), "QueueUrl", json_string(url));
 }
 
+/* The identity's allow list (and, for a queue of another account, the
+ * queue's Policy) must permit the call's action on q (core/policy.h). */
+static bool queue_permits(const api_call *call, const sqs_queue *q)
+{
+    char action[96];
+    snprintf(action, sizeof action, "sqs:%s", call->action);
+    return policy_permits(call->account, call->allow, action, q->arn, q->account,
+                          json_string_value(json_object_get(q->attributes, "Policy")));
+}
+
 api_status sqs_create_queue(api_call *call)
 {
     sqs_service *svc = sqs_of(call);
@@ -159,6 +170,13 @@ api_status sqs_create_queue(api_call *call)
         return API_DONE;
     }
 
+    char new_arn[512];
+    snprintf(new_arn, sizeof new_arn, "arn:aws:sqs:%s:%s:%s", svc->region, call->account, name);
+    if (!policy_allow_list_permits(call->allow, "sqs:CreateQueue", new_arn)) {
+        json_decref(attrs);
+        return api_fail(call, AWS_ERR_ACCESS_DENIED, "Access to the resource %s is denied.",
+                        new_arn);
+    }
     sqs_queue *q = sqs_queue_find(svc, call->account, name);
     if (q) {
         bool same = sqs_attributes_match(q, attrs);
@@ -222,9 +240,13 @@ api_status sqs_get_queue_url(api_call *call)
     if (param_str(call, call->input, "QueueOwnerAWSAccountId", &owner, NULL) < 0)
         return API_DONE;
     sqs_queue *q = sqs_queue_find(svc, owner && *owner ? owner : call->account, name);
-    if (!q)
+    /* Another account's queue that the caller may not use is not found. */
+    if (!q || (!queue_permits(call, q) && strcmp(q->account, call->account) != 0))
         return api_fail(call, AWS_ERR_SQS_QUEUE_DOES_NOT_EXIST,
                         "The specified queue does not exist.");
+    if (!queue_permits(call, q))
+        return api_fail(call, AWS_ERR_ACCESS_DENIED, "Access to the resource %s is denied.",
+                        q->arn);
     set_queue_url(call, q);
     return API_DONE;
 }
@@ -315,7 +337,11 @@ api_status sqs_list_queues(api_call *call)
     if (param_str(call, call->input, "QueueNamePrefix", &prefix, NULL) < 0)
         return API_DONE;
     sqs_queue **list = sorted_queues(svc, call->account, has_prefix, prefix ? prefix : "", &n);
-    api_status st = page_queues(call, list, n, "QueueUrls");
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) /* only those the key's allow list covers */
+        if (policy_allow_list_permits(call->allow, "sqs:ListQueues", list[i]->arn))
+            list[kept++] = list[i];
+    api_status st = page_queues(call, list, kept, "QueueUrls");
     free(list);
     return st;
 }

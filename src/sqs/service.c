@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "sqs/sqs.h"
 #include "wire/query.h"
 
@@ -221,6 +222,16 @@ void sqs_queue_url(const api_call *call, const sqs_queue *q, char *out, size_t o
     snprintf(out, outlen, "http://%s/%s/%s", host, q->account, q->name);
 }
 
+/* Whether the caller may act on q: its key's allow list, and the queue's
+ * Policy for a caller of another account (core/policy.h). */
+static bool queue_permits(const api_call *call, const sqs_queue *q)
+{
+    char action[96];
+    snprintf(action, sizeof action, "sqs:%s", call->action);
+    return policy_permits(call->account, call->allow, action, q->arn, q->account,
+                          json_string_value(json_object_get(q->attributes, "Policy")));
+}
+
 sqs_queue *sqs_queue_from_call(sqs_service *svc, api_call *call)
 {
     const char *url = NULL;
@@ -261,6 +272,12 @@ sqs_queue *sqs_queue_from_call(sqs_service *svc, api_call *call)
     q = sqs_queue_find(svc, account, name);
     if (!q)
         api_fail(call, AWS_ERR_SQS_QUEUE_DOES_NOT_EXIST, "The specified queue does not exist.");
+    if (q && !queue_permits(call, q)) {
+        char qurl[512];
+        sqs_queue_url(call, q, qurl, sizeof qurl);
+        api_fail(call, AWS_ERR_ACCESS_DENIED, "Access to the resource %s is denied.", qurl);
+        return NULL;
+    }
     return q;
 }
 

@@ -49,6 +49,10 @@ struct api_call {
     const char *account;     /* the caller's account */
     const char *region;
     const char *access_key;  /* from the SigV4 credential scope, or "" */
+    /* The verified identity's allow list (borrowed from the server's
+     * credentials, see core/policy.h), or NULL: no restriction beyond the
+     * caller's own account. */
+    const json_t *allow;
 
     api_finish_fn finish;    /* set by the server: renders and sends */
     /* Set by a handler while the call is parked (a long poll): the server

@@ -70,6 +70,7 @@ class Server:
         self.runs = 0
         self.stderr_path = None
         self.problems = []
+        self.extra_args = []  # appended to the serve command line
 
     def start(self, timeout=30):
         binary = server_binary()
@@ -85,7 +86,7 @@ class Server:
                 [binary, "serve", "--host", "127.0.0.1", "--port",
                  str(self.port), "--data-dir", self.data_dir,
                  "--region", e2e_util.REGION,
-                 "--account-id", e2e_util.ACCOUNT],
+                 "--account-id", e2e_util.ACCOUNT] + list(self.extra_args),
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -192,6 +193,27 @@ def fresh_server(tmp_path):
     yield srv
     srv.stop()
     srv.assert_clean()
+
+
+@pytest.fixture
+def server_with_args(tmp_path):
+    """A factory of servers of this test's own started with extra serve
+    arguments (e.g. --credentials FILE); all are stopped and checked at the
+    end of the test.  make(args, name) returns the started Server."""
+    if os.environ.get("SLUICE_ENDPOINT"):
+        pytest.skip("needs a server of its own (SLUICE_ENDPOINT is set)")
+    started = []
+
+    def make(args, name="srv"):
+        srv = Server(str(tmp_path / name))
+        srv.extra_args = list(args)
+        started.append(srv)
+        return srv.start()
+    yield make
+    for srv in started:
+        srv.stop()
+    for srv in started:
+        srv.assert_clean()
 
 
 @pytest.fixture(scope="session")

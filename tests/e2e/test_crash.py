@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from e2e_util import md5_hex, md5_of_attributes, queue_attrs, sqs_client
+from e2e_util import (
+    drain, md5_hex, md5_of_attributes, queue_attrs, sqs_client)
 
 IN_FLIGHT_VT = 4
 
@@ -280,3 +281,100 @@ def test_sigterm_during_long_poll(fresh_server):
     assert took < 10, "SIGTERM took %.1fs with a long poll parked" % took
     assert outcome, "the long poll never returned"
     srv.start()  # for the fixture's own stop
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_crash_during_receive_delete_and_redrive(fresh_server):
+    """SIGKILL while consumers receive, delete and let messages wander to
+    the dead-letter queue. Afterwards a message whose delete was
+    acknowledged is in neither queue; every other acknowledged message is in
+    the source queue or the DLQ, not both (one whose delete was sent but not
+    answered before the kill may be gone)."""
+    srv = fresh_server
+    c = sqs_client(srv.endpoint)
+    dlq = c.create_queue(QueueName="mixed-dlq")["QueueUrl"]
+    dlq_arn = queue_attrs(c, dlq, "QueueArn")["QueueArn"]
+    src = c.create_queue(QueueName="mixed-src", Attributes={
+        "VisibilityTimeout": "1", "RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})})["QueueUrl"]
+
+    acked, deleted, attempted = set(), set(), set()
+    delete_tried = set()  # deletes sent; a reply lost to the kill is a maybe
+    lock = threading.Lock()
+    for b in range(20):
+        entries = [{"Id": "e%d" % k, "MessageBody": "pre-%d-%d" % (b, k)}
+                   for k in range(10)]
+        attempted.update(e["MessageBody"] for e in entries)
+        r = c.send_message_batch(QueueUrl=src, Entries=entries)
+        acked.update(e["MessageId"] for e in r["Successful"])
+    stop = threading.Event()
+
+    def consumer():
+        cc = sqs_client(srv.endpoint, read_timeout=5)
+        while not stop.is_set():
+            try:
+                msgs = cc.receive_message(QueueUrl=src, MaxNumberOfMessages=10,
+                                          VisibilityTimeout=1).get("Messages", [])
+                # Delete about half; the rest come back and, after two
+                # receives, move to the DLQ.
+                keep = [m for m in msgs if int(m["MD5OfBody"][:2], 16) % 2]
+                if keep:
+                    with lock:
+                        delete_tried.update(m["MessageId"] for m in keep)
+                    r = cc.delete_message_batch(QueueUrl=src, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(keep)])
+                    by_id = {str(i): m for i, m in enumerate(keep)}
+                    with lock:
+                        deleted.update(by_id[e["Id"]]["MessageId"]
+                                       for e in r.get("Successful", []))
+            except Exception:
+                return
+
+    def producer():
+        cc = sqs_client(srv.endpoint, read_timeout=5)
+        n = 0
+        while not stop.is_set():
+            body = "live-%d" % n
+            n += 1
+            with lock:
+                attempted.add(body)
+            try:
+                mid = cc.send_message(QueueUrl=src, MessageBody=body)["MessageId"]
+            except Exception:
+                return
+            with lock:
+                acked.add(mid)
+
+    threads = [threading.Thread(target=consumer) for _ in range(2)]
+    threads.append(threading.Thread(target=producer))
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    srv.kill()
+    stop.set()
+    for t in threads:
+        t.join(10)
+    with lock:
+        acked_now, deleted_now = set(acked), set(deleted)
+        tried_now = set(delete_tried)
+    assert deleted_now, "no delete was acknowledged before the kill"
+
+    srv.start()
+    c = sqs_client(srv.endpoint)
+    time.sleep(1.2)  # let the last visibility timeouts run out
+    # Receiving from the source may itself move over-received messages to
+    # the DLQ, so the DLQ is drained after the source.
+    in_src = drain(c, src, visibility=120, timeout=30)
+    in_dlq = drain(c, dlq, visibility=120, timeout=30)
+    both = set(in_src) & set(in_dlq)
+    assert not both, "in both queues: %s" % sorted(both)[:5]
+    present = set(in_src) | set(in_dlq)
+    resurrected = deleted_now & present
+    assert not resurrected, "%d deleted messages came back" % len(resurrected)
+    lost = acked_now - tried_now - present
+    assert not lost, "%d acknowledged messages lost, e.g. %s" % (
+        len(lost), sorted(lost)[:5])
+    for m in list(in_src.values()) + list(in_dlq.values()):
+        assert m["Body"] in attempted

@@ -419,6 +419,24 @@ def test_redrive_allow_policy_round_trip(sqs, queue):
         assert got == policy
 
 
+def test_redrive_allow_policy_is_enforced(sqs, queue, qname):
+    dlq = queue(suffix="-dlq", attributes={"RedriveAllowPolicy": json.dumps(
+        {"redrivePermission": "denyAll"})})
+    dlq_arn = queue_attrs(sqs, dlq, "QueueArn")["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    src = queue(suffix="-src")
+    src_arn = queue_attrs(sqs, src, "QueueArn")["QueueArn"]
+    expect_error("InvalidParameterValue", sqs.set_queue_attributes,
+                 QueueUrl=src, Attributes={"RedrivePolicy": policy})
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={
+        "RedriveAllowPolicy": json.dumps({"redrivePermission": "byQueue",
+                                          "sourceQueueArns": [src_arn]})})
+    sqs.set_queue_attributes(QueueUrl=src, Attributes={"RedrivePolicy": policy})
+    other = queue(suffix="-other")
+    expect_error("InvalidParameterValue", sqs.set_queue_attributes,
+                 QueueUrl=other, Attributes={"RedrivePolicy": policy})
+
+
 def test_redrive_allow_policy_invalid_permission(sqs, queue):
     dlq = queue()
     with pytest.raises(Exception) as ei:
