@@ -291,6 +291,7 @@ static int serve(int argc, char **argv)
         return 1;
     http_server_add_service(s.http, s.sqs_api);
     http_server_add_service(s.http, s.sns_api);
+    http_server_add_raw(s.http, SNS_CERT_PATH, sns_serve_cert, s.sns);
     http_server_add_service(s.http, s.events_api);
     http_server_add_service(s.http, s.scheduler_api);
 

@@ -32,6 +32,13 @@
 #include "wire/sigv4.h"
 
 #define MAX_SERVICES 8
+#define MAX_RAW_ROUTES 8
+
+typedef struct raw_route {
+    char *path;
+    http_raw_fn fn;
+    void *ctx;
+} raw_route;
 #define EVHTTP_BODY_LIMIT (32u << 20)
 
 struct http_server {
@@ -41,6 +48,8 @@ struct http_server {
     http_config cfg;
     api_service *services[MAX_SERVICES];
     size_t nservices;
+    raw_route raw[MAX_RAW_ROUTES];
+    size_t nraw;
     size_t outstanding;
 };
 
@@ -535,6 +544,18 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply_health(req, srv);
         return;
     }
+    for (size_t i = 0; i < srv->nraw; i++) {
+        if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+            strcmp(path, srv->raw[i].path) == 0) {
+            const char *ct = "application/octet-stream";
+            buf out;
+            buf_init(&out);
+            srv->raw[i].fn(srv->raw[i].ctx, &out, &ct);
+            send_body(req, 200, ct, NULL, NULL, out.data ? out.data : "", out.len);
+            buf_free(&out);
+            return;
+        }
+    }
 
     api_call *call = xcalloc(1, sizeof *call);
     call_ctx *ctx = xcalloc(1, sizeof *ctx);
@@ -622,6 +643,16 @@ http_server *http_server_start(struct event_base *base, const http_config *cfg)
     return srv;
 }
 
+void http_server_add_raw(http_server *srv, const char *path, http_raw_fn fn, void *ctx)
+{
+    if (srv->nraw < MAX_RAW_ROUTES) {
+        srv->raw[srv->nraw].path = xstrdup(path);
+        srv->raw[srv->nraw].fn = fn;
+        srv->raw[srv->nraw].ctx = ctx;
+        srv->nraw++;
+    }
+}
+
 void http_server_add_service(http_server *srv, api_service *svc)
 {
     if (srv->nservices < MAX_SERVICES)
@@ -646,5 +677,7 @@ void http_server_free(http_server *srv)
     if (!srv)
         return;
     evhttp_free(srv->http);
+    for (size_t i = 0; i < srv->nraw; i++)
+        free(srv->raw[i].path);
     free(srv);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "wire/api.h"
 
 typedef struct http_server http_server;
@@ -30,6 +31,12 @@ typedef struct http_config {
 
 /* Binds and starts serving on base.  NULL (with a logged reason) on failure. */
 http_server *http_server_start(struct event_base *base, const http_config *cfg);
+/* A plain GET resource the server serves beside the APIs (a certificate,
+ * say): fills out with the body and sets *content_type. */
+typedef void (*http_raw_fn)(void *ctx, buf *out, const char **content_type);
+/* Serves GET path with fn (the path is copied; ctx is not owned). */
+void http_server_add_raw(http_server *srv, const char *path, http_raw_fn fn, void *ctx);
+
 /* Registers a service (not owned). */
 void http_server_add_service(http_server *srv, api_service *svc);
 /* Stops accepting connections; calls in progress still finish. */

@@ -110,7 +110,7 @@ api_status sns_confirmation_commit(api_call *call, sns_sub *s, bool unsubscribe,
     sns_base_url(call, base, sizeof base);
     uuid_v4(mid);
     sns_timestamp(clock_now_ms(), ts);
-    snprintf(cert_url, sizeof cert_url, "%s/?Action=GetSigningCert", base);
+    snprintf(cert_url, sizeof cert_url, "%s%s", base, SNS_CERT_PATH);
     if (unsubscribe)
         snprintf(message, sizeof message,
                  "You have chosen to deactivate subscription %s.\nTo cancel this operation "
@@ -166,6 +166,14 @@ api_status sns_get_signing_cert(api_call *call)
     json_object_set_new(api_out(call), "Certificate", json_string(b.data));
     buf_free(&b);
     return API_DONE;
+}
+
+void sns_serve_cert(void *ctx, buf *out, const char **content_type)
+{
+    sns_service *svc = ctx;
+
+    buf_puts(out, svc->cert_pem);
+    *content_type = "application/x-pem-file";
 }
 
 /* --- validation ---------------------------------------------------------------- */
@@ -609,7 +617,7 @@ static void fan_out(fanout *f, sns_topic *t, pub *p, store_batch *b)
     memset(&sh, 0, sizeof sh);
     sns_base_url(f->call, sh.base, sizeof sh.base);
     sns_timestamp(clock_now_ms(), sh.timestamp);
-    snprintf(sh.cert_url, sizeof sh.cert_url, "%s/?Action=GetSigningCert", sh.base);
+    snprintf(sh.cert_url, sizeof sh.cert_url, "%s%s", sh.base, SNS_CERT_PATH);
     sh.sv = topic_signature_version(t);
     snprintf(sh.version, sizeof sh.version, "%d", sh.sv);
     for (size_t i = 0; i < t->nsubs; i++) {

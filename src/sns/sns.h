@@ -171,6 +171,10 @@ api_status sns_confirmation_commit(api_call *call, sns_sub *s, bool unsubscribe,
                                    store_batch *b);
 /* Serves the signing certificate (GET ?Action=GetSigningCert). */
 api_status sns_get_signing_cert(api_call *call);
+/* Where sluice serves the signing certificate as a PEM file (SigningCertURL). */
+#define SNS_CERT_PATH "/_sluice/sns/SimpleNotificationService-sluice.pem"
+/* The http_raw_fn that serves it; ctx is the sns_service. */
+void sns_serve_cert(void *ctx, buf *out, const char **content_type);
 
 /* --- envelope.c: message texts (pure) -------------------------------- */
 
