@@ -110,7 +110,7 @@ api_status events_delete_event_bus(api_call *call)
                         "constraint: Member must not be null");
     if (strcmp(name, "default") == 0)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Cannot delete event bus default.");
-    events_bus *b = events_bus_find(svc, call->account, name);
+    events_bus *b = events_bus_for_call(svc, call, name);
     api_out(call);
     if (!b)
         return API_DONE;
@@ -142,7 +142,7 @@ api_status events_describe_event_bus(api_call *call)
 
     if (param_str(call, call->input, "Name", &name, NULL) < 0)
         return API_DONE;
-    events_bus *b = events_bus_find(svc, call->account, name);
+    events_bus *b = events_bus_for_call(svc, call, name);
     if (!b)
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
                         name);

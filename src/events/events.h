@@ -141,6 +141,10 @@ api_service *events_api_service(events_service *svc);
 /* Finds a bus by name or ARN (NULL/"" = default); the default bus of an
  * account always exists.  Returns NULL if there is none. */
 events_bus *events_bus_find(events_service *svc, const char *account, const char *name_or_arn);
+/* The bus a caller names, if it may act on it (its key's allow list; a bus
+ * of another account is not reachable); NULL otherwise. */
+events_bus *events_bus_for_call(events_service *svc, const api_call *call,
+                                const char *name_or_arn);
 events_bus *events_bus_new(events_service *svc, uint64_t id, const char *account,
                            const char *name);
 void events_bus_free(events_bus *b);

@@ -117,7 +117,7 @@ static json_t *check_entry(api_call *call, json_t *entry, events_entry *e, json_
     else if (json_is_string(v) && !parse_iso(json_string_value(v), &e->time_s))
         return entry_error("InvalidArgument", "Parameter Time is not valid.");
     const char *busname = json_string_value(json_object_get(entry, "EventBusName"));
-    *bus = events_bus_find(svc, call->account, busname);
+    *bus = events_bus_for_call(svc, call, busname);
     if (!*bus) {
         char msg[600];
         const char *shown = strstr(busname, ":event-bus/") ? strstr(busname, ":event-bus/") + 11

@@ -93,7 +93,7 @@ static events_bus *call_bus(api_call *call)
 
     if (param_str(call, call->input, "EventBusName", &name, NULL) < 0)
         return NULL;
-    events_bus *b = events_bus_find(events_of(call), call->account, name);
+    events_bus *b = events_bus_for_call(events_of(call), call, name);
     if (!b) {
         const char *shown = name;
         if (shown && strstr(shown, ":event-bus/"))

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "events/events.h"
 #include "events/transform.h"
 #include "scheduler/nextfire.h"
@@ -135,6 +136,22 @@ void events_bus_free(events_bus *b)
     free(b->name);
     free(b->arn);
     free(b);
+}
+
+events_bus *events_bus_for_call(events_service *svc, const api_call *call,
+                                const char *name_or_arn)
+{
+    events_bus *b = events_bus_find(svc, call->account, name_or_arn);
+    char action[96];
+
+    if (!b)
+        return NULL;
+    /* The key's allow list, and for another account's bus a permission that
+     * sluice does not grant yet (bus policies): such a bus is not there. */
+    snprintf(action, sizeof action, "events:%s", call->action);
+    if (!policy_permits(call->account, call->allow, action, b->arn, b->account, NULL))
+        return NULL;
+    return b;
 }
 
 events_bus *events_bus_find(events_service *svc, const char *account, const char *name_or_arn)

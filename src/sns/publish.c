@@ -710,7 +710,7 @@ static int publish_target(api_call *call, sns_topic **t)
                                                     : "Endpoint does not exist");
         return -1;
     }
-    return 0;
+    return sns_topic_permits(call, *t) ? 0 : -1;
 }
 
 api_status sns_publish(api_call *call)

@@ -150,6 +150,9 @@ const char *sns_topic_attr(const sns_topic *t, const char *name);
 int sns_check_arn(api_call *call, const char *param, const char *arn);
 /* Finds the topic named by an ARN parameter; sets NotFound if absent. */
 sns_topic *sns_topic_from_param(api_call *call, const char *param);
+/* Whether the caller may act on t (the key's allow list; the topic's Policy
+ * for another account); false with AuthorizationError set. */
+bool sns_topic_permits(api_call *call, const sns_topic *t);
 
 /* --- subs.c ---------------------------------------------------------- */
 api_status sns_subscribe(api_call *call);

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/policy.h"
 #include "sns/sns.h"
 
 static bool valid_topic_name(const char *name, bool fifo)
@@ -221,7 +222,25 @@ sns_topic *sns_topic_from_param(api_call *call, const char *param)
         api_fail(call, AWS_ERR_SNS_NOT_FOUND, "Topic does not exist");
         return NULL;
     }
+    if (!sns_topic_permits(call, t))
+        return NULL;
     return t;
+}
+
+bool sns_topic_permits(api_call *call, const sns_topic *t)
+{
+    char action[96];
+
+    /* The key's allow list; for another account, the topic's Policy. */
+    snprintf(action, sizeof action, "sns:%s", call->action);
+    if (policy_permits(call->account, call->allow, action, t->arn, t->account,
+                       json_string_value(json_object_get(t->attrs, "Policy"))))
+        return true;
+    api_fail(call, AWS_ERR_SNS_AUTHORIZATION,
+             "User: %s is not authorized to perform: SNS:%s on resource: %s",
+             call->access_key && *call->access_key ? call->access_key : call->account,
+             call->action, t->arn);
+    return false;
 }
 
 /* Validates a Tags list [{Key, Value}] into a map; -1 with the error set. */

@@ -451,3 +451,39 @@ def test_all_interfaces_with_keys(server_with_args, tmp_path):
     assert "/%s/" % BETA in url
     code, _, _ = error(client(srv.endpoint, "sqs", "AKIDNOSUCHKEY", "x").list_queues)
     assert code == "InvalidClientTokenId"
+
+
+def test_other_account_cannot_publish_to_topic(keyed):
+    """An SNS topic answers only its own account unless its Policy allows
+    another one."""
+    srv = keyed
+    sns_a = client(srv.endpoint, "sns", *KEYS["alpha"][:2])
+    sns_b = client(srv.endpoint, "sns", *KEYS["beta"][:2])
+    arn = sns_a.create_topic(Name=unique("topic"))["TopicArn"]
+    sns_a.publish(TopicArn=arn, Message="own account")
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        sns_b.publish(TopicArn=arn, Message="other account")
+    assert ei.value.response["Error"]["Code"] == "AuthorizationError"
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        sns_b.get_topic_attributes(TopicArn=arn)
+    assert ei.value.response["Error"]["Code"] == "AuthorizationError"
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": BETA}, "Action": "sns:Publish",
+        "Resource": arn}]}
+    sns_a.set_topic_attributes(TopicArn=arn, AttributeName="Policy",
+                               AttributeValue=json.dumps(policy))
+    sns_b.publish(TopicArn=arn, Message="allowed now")
+
+
+def test_other_account_cannot_reach_event_bus(keyed):
+    srv = keyed
+    ev_a = client(srv.endpoint, "events", *KEYS["alpha"][:2])
+    ev_b = client(srv.endpoint, "events", *KEYS["beta"][:2])
+    name = unique("bus")
+    bus_arn = ev_a.create_event_bus(Name=name)["EventBusArn"]
+    r = ev_b.put_events(Entries=[{"Source": "x.y", "DetailType": "t", "Detail": "{}",
+                                  "EventBusName": bus_arn}])
+    assert r["FailedEntryCount"] == 1
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        ev_b.describe_event_bus(Name=bus_arn)
+    assert ei.value.response["Error"]["Code"] == "ResourceNotFoundException"
