@@ -279,6 +279,8 @@ static int serve(int argc, char **argv)
     s.events_api = events_api_service(s.events);
     s.scheduler = scheduler_service_new(s.base, s.store, s.sqs, o.region, o.account);
     scheduler_service_set_events(s.scheduler, s.events);
+    scheduler_service_set_sns(s.scheduler, s.sns);
+    events_service_set_sns(s.events, s.sns);
     if (scheduler_service_load(s.scheduler) < 0) {
         log_error("main", "loading Scheduler state failed data_dir=%s", o.data_dir);
         return 1;

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "events/events.h"
+#include "sns/sns.h"
 #include "events/transform.h"
 
 typedef struct hits {
@@ -120,6 +121,32 @@ static void to_queue(events_dispatch *d, events_rule *r, json_t *t, json_t *even
     sqs_stage(d->staged, q, &o, d->batch);
 }
 
+/* Publishes the payload to an SNS topic target in the dispatch's commit. */
+static void to_topic(events_dispatch *d, events_rule *r, json_t *t, json_t *event,
+                     const char *event_text, const char *payload)
+{
+    events_service *svc = d->svc;
+    char err[256];
+    const char *group = json_string_value(
+        json_object_get(json_object_get(t, "SqsParameters"), "MessageGroupId"));
+    sns_pending *p = svc->sns ? sns_publish_internal(svc->sns, target_str(t, "Arn"), payload,
+                                                     strlen(payload), NULL, group,
+                                                     json_string_value(json_object_get(event,
+                                                                                       "id")),
+                                                     d->batch, d->staged, err, sizeof err)
+                              : NULL;
+    if (!p) {
+        events_dead_letter(d, r->arn, t, event_text, "SNS.NotFound",
+                           svc->sns ? err : "Topic does not exist", NULL, 0);
+        return;
+    }
+    if (d->nsns == d->sns_cap) {
+        d->sns_cap = d->sns_cap ? d->sns_cap * 2 : 4;
+        d->sns_pending = xrealloc(d->sns_pending, d->sns_cap * sizeof *d->sns_pending);
+    }
+    d->sns_pending[d->nsns++] = p;
+}
+
 void events_dispatch_rule(events_dispatch *d, events_rule *r, json_t *event,
                           const char *event_text)
 {
@@ -153,6 +180,8 @@ void events_dispatch_rule(events_dispatch *d, events_rule *r, json_t *event,
             continue; /* AWS silently skips a target whose input is invalid */
         if (strncmp(arn, "arn:aws:sqs:", 12) == 0)
             to_queue(d, r, t, event, event_text, payload);
+        else if (strncmp(arn, "arn:aws:sns:", 12) == 0)
+            to_topic(d, r, t, event, event_text, payload);
         else if (strncmp(arn, "arn:aws:logs:", 13) == 0 ||
                  (strncmp(arn, "arn:aws:events:", 15) == 0 && strstr(arn, ":api-destination/")))
             events_delivery_create(d, r, t, payload, event_text);
@@ -170,6 +199,11 @@ void events_dispatch_finish(events_dispatch *d, int status)
     if (d->staged)
         sqs_staged_finish(d->staged, status);
     d->staged = NULL;
+    for (size_t k = 0; k < d->nsns; k++)
+        sns_pending_finish(d->sns_pending[k], status);
+    free(d->sns_pending);
+    d->sns_pending = NULL;
+    d->nsns = d->sns_cap = 0;
     json_array_foreach(d->new_deliveries, i, id) {
         events_delivery *dl = map_u64_get(&d->svc->deliveries, (uint64_t)json_integer_value(id));
         if (!dl)

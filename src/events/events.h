@@ -113,6 +113,7 @@ struct events_service {
     struct event_base *base;
     store *store;
     sqs_service *sqs;
+    struct sns_service *sns;     /* SNS topics as targets; NULL until set */
     const char *region;
     const char *default_account;
     char *data_dir;
@@ -132,6 +133,8 @@ struct events_service {
 events_service *events_service_new(struct event_base *base, store *st, sqs_service *sqs,
                                    const char *region, const char *default_account,
                                    const char *data_dir);
+/* Lets rules and schedules target SNS topics (sns is not owned). */
+void events_service_set_sns(events_service *svc, struct sns_service *sns);
 /* Loads buses, rules, connections and pending deliveries; 0 or -1. */
 int events_service_load(events_service *svc);
 void events_service_free(events_service *svc);
@@ -209,6 +212,8 @@ typedef struct events_dispatch {
     store_batch *batch;
     sqs_staged *staged;
     json_t *new_deliveries;  /* array of delivery ids created in this batch */
+    void **sns_pending;      /* sns_pending of topic targets, finished with the batch */
+    size_t nsns, sns_cap;
     int depth;               /* bus-to-bus forwarding depth */
     json_t *only_rules;      /* replays: ARNs of the rules to deliver to, or NULL */
     bool replay;             /* replayed events are not archived again */

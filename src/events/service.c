@@ -138,6 +138,11 @@ void events_bus_free(events_bus *b)
     free(b);
 }
 
+void events_service_set_sns(events_service *svc, struct sns_service *sns)
+{
+    svc->sns = sns;
+}
+
 events_bus *events_bus_for_call(events_service *svc, const api_call *call,
                                 const char *name_or_arn)
 {

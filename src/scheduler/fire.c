@@ -35,6 +35,7 @@
 #include "events/events.h"
 #include "scheduler/retry.h"
 #include "scheduler/scheduler.h"
+#include "sns/sns.h"
 
 #define SENDER_ID "AROAEXAMPLESCHEDULER:scheduler"
 #define DEFAULT_PAYLOAD "{}"
@@ -110,6 +111,7 @@ typedef struct fire_ctx {
     scheduler_retry *new_retry; /* enters the heap once durable */
     scheduler_retry *retry;     /* the retry attempted, or NULL */
     bool retry_done;            /* ...and it is finished */
+    sns_pending *sns;           /* an SNS target's publish, or NULL */
 } fire_ctx;
 
 /* --- one delivery ---------------------------------------------------------------- */
@@ -252,10 +254,24 @@ static int deliver(scheduler_service *svc, fire_ctx *c, store_batch *b, const in
     arn_service(arn, service, sizeof service);
     if (strcmp(service, "events") == 0)
         return to_bus(svc, c, b, inv, payload, f);
+    if (strcmp(service, "sns") == 0 && svc->sns) {
+        char err[256], dedup_id[64];
+        const char *group = json_string_value(
+            json_object_get(json_object_get(inv->target, "SqsParameters"), "MessageGroupId"));
+        snprintf(dedup_id, sizeof dedup_id, "%llu-%lld", (unsigned long long)inv->schedule_id,
+                 (long long)inv->scheduled_s);
+        sns_pending *p = sns_publish_internal(svc->sns, arn, payload, strlen(payload), NULL,
+                                              group, dedup_id, b, c->staged, err, sizeof err);
+        if (!p)
+            return fail(f, true, "SNS.NotFound", "%s", err);
+        sns_pending_finish(c->sns, 0); /* one target a schedule: never set before */
+        c->sns = p;
+        return 0;
+    }
     if (strcmp(service, "sqs") != 0)
         return fail(f, false, "UnsupportedTarget",
-                    "sluice does not invoke %s targets from schedules; only SQS queues "
-                    "and EventBridge buses.",
+                    "sluice does not invoke %s targets from schedules; only SQS queues, "
+                    "SNS topics and EventBridge buses.",
                     *service ? service : "non-ARN");
     sqs_queue *q = sqs_queue_find_arn(svc->sqs, arn);
     if (!q)
@@ -388,6 +404,8 @@ static void fire_done(void *arg, int status)
     scheduler_service *svc = c->svc;
 
     sqs_staged_finish(c->staged, status);
+    sns_pending_finish(c->sns, status);
+    c->sns = NULL;
     if (c->events) {
         /* The staged messages are finished above and the store owns the
          * batch: the dispatch only starts (or drops) its deliveries. */

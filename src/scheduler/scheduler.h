@@ -113,6 +113,7 @@ struct scheduler_service {
     store *store;
     sqs_service *sqs;
     struct events_service *events; /* EventBridge bus targets, or NULL */
+    struct sns_service *sns;       /* SNS topic targets, or NULL */
     const char *region;
     const char *default_account;
     map_str groups;         /* "account/group" -> scheduler_group */
@@ -136,6 +137,8 @@ scheduler_service *scheduler_service_new(struct event_base *base, store *st,
                                          const char *default_account);
 /* Lets bus targets reach EventBridge (not owned; may stay unset). */
 void scheduler_service_set_events(scheduler_service *svc, struct events_service *events);
+/* Lets schedules target SNS topics (sns is not owned). */
+void scheduler_service_set_sns(scheduler_service *svc, struct sns_service *sns);
 /* Loads groups, schedules and pending retries and arms the timer; 0 or -1. */
 int scheduler_service_load(scheduler_service *svc);
 /* Frees everything; if invocation commits are still in flight, the last

@@ -51,6 +51,11 @@ scheduler_service *scheduler_service_new(struct event_base *base, store *st,
     return svc;
 }
 
+void scheduler_service_set_sns(scheduler_service *svc, struct sns_service *sns)
+{
+    svc->sns = sns;
+}
+
 void scheduler_service_set_events(scheduler_service *svc, struct events_service *events)
 {
     svc->events = events;

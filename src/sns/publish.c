@@ -838,3 +838,60 @@ api_status sns_publish_batch(api_call *call)
     json_object_set_new(api_out(call), "Failed", failed);
     return fanout_commit(f, b);
 }
+
+/* --- publishing from other services ------------------------------------------ */
+
+struct sns_pending {
+    fanout f;
+};
+
+sns_pending *sns_publish_internal(sns_service *svc, const char *topic_arn, const char *message,
+                                  size_t len, const char *subject, const char *group_id,
+                                  const char *dedup_id, store_batch *b, sqs_staged *st,
+                                  char *err, size_t errlen)
+{
+    sns_topic *t = sns_topic_find(svc, topic_arn);
+    char content_id[65];
+    pub p;
+
+    if (!t) {
+        snprintf(err, errlen, "Topic does not exist");
+        return NULL;
+    }
+    memset(&p, 0, sizeof p);
+    p.message = message;
+    p.message_len = len;
+    p.subject = subject;
+    p.group_id = group_id;
+    p.dedup_id = dedup_id;
+    if (t->fifo) {
+        if (!group_id) {
+            snprintf(err, errlen, "Invalid parameter: The MessageGroupId parameter is "
+                                  "required for FIFO topics");
+            return NULL;
+        }
+        if (!dedup_id) {
+            sqs_fifo_content_dedup_id(message, len, content_id);
+            p.dedup_id = content_id;
+        }
+    }
+    uuid_v4(p.message_id);
+    sns_pending *pending = xcalloc(1, sizeof *pending);
+    pending->f.svc = svc;
+    pending->f.st = st;
+    if (t->fifo)
+        fifo_assign(t, &p, clock_now_ms());
+    if (!p.duplicate)
+        fan_out(&pending->f, t, &p, b);
+    return pending;
+}
+
+void sns_pending_finish(sns_pending *pending, int status)
+{
+    if (!pending)
+        return;
+    for (size_t i = 0; i < pending->f.nhttp; i++)
+        sns_http_started(pending->f.svc->http, pending->f.http[i], status);
+    free(pending->f.http);
+    free(pending);
+}

@@ -343,7 +343,8 @@ api_status sns_commit_and_finish(sns_service *svc, api_call *call, store_batch *
 
 void sns_base_url(const api_call *call, char *out, size_t n)
 {
-    snprintf(out, n, "http://%s", call->host && *call->host ? call->host : "localhost:4566");
+    snprintf(out, n, "http://%s",
+             call && call->host && *call->host ? call->host : "localhost:4566");
 }
 
 /* --- loading ---------------------------------------------------------------------- */

@@ -174,6 +174,17 @@ api_status sns_confirmation_commit(api_call *call, sns_sub *s, bool unsubscribe,
                                    store_batch *b);
 /* Serves the signing certificate (GET ?Action=GetSigningCert). */
 api_status sns_get_signing_cert(api_call *call);
+/* Publishing from inside the server (EventBridge and Scheduler targets): the
+ * copies for SQS subscriptions are staged in st and the HTTP deliveries in b;
+ * after b's commit the caller finishes st and calls sns_pending_finish with
+ * the commit's status.  NULL (and err filled) if the topic cannot take it. */
+typedef struct sns_pending sns_pending;
+sns_pending *sns_publish_internal(sns_service *svc, const char *topic_arn, const char *message,
+                                  size_t len, const char *subject, const char *group_id,
+                                  const char *dedup_id, store_batch *b, sqs_staged *st,
+                                  char *err, size_t errlen);
+void sns_pending_finish(sns_pending *pending, int status);
+
 /* Where sluice serves the signing certificate as a PEM file (SigningCertURL). */
 #define SNS_CERT_PATH "/_sluice/sns/SimpleNotificationService-sluice.pem"
 /* The http_raw_fn that serves it; ctx is the sns_service. */
