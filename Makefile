@@ -11,7 +11,7 @@
 # static library that the server, the unit tests and the fuzzers link.
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads jansson libcjson sqlite3 libcrypto libcurl jemalloc
+PKGS    := libevent libevent_pthreads libevent_openssl jansson libcjson sqlite3 libcrypto libssl libcurl jemalloc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wpointer-arith -Wformat=2
 STD     := -std=c17 -D_GNU_SOURCE

@@ -41,6 +41,9 @@ typedef struct serve_options {
     const char *log_level;
     const char *credentials;  /* --credentials FILE, or NULL */
     bool insecure;            /* --insecure-accept-any-signature */
+    int tls_port;             /* --tls-port, or 0 */
+    const char *tls_cert;     /* --tls-cert FILE (PEM chain) */
+    const char *tls_key;      /* --tls-key FILE (PEM) */
 } serve_options;
 
 /* The running server's parts, owned by serve() on the event-loop thread. */
@@ -83,6 +86,9 @@ static void usage(FILE *out)
             "  --insecure-accept-any-signature\n"
             "                     without --credentials, listen on a non-loopback address\n"
             "                     anyway, accepting any or no signature\n"
+            "  --tls-port PORT    also serve every API over TLS on this port, with\n"
+            "  --tls-cert FILE    the PEM certificate chain and\n"
+            "  --tls-key FILE     the PEM private key\n"
             "  --help             this text\n");
 }
 
@@ -134,6 +140,9 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         {"account-id", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'l'},
         {"credentials", required_argument, NULL, 'c'},
         {"insecure-accept-any-signature", no_argument, NULL, 'i'},
+        {"tls-port", required_argument, NULL, 'T'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
     };
     int c;
@@ -149,6 +158,9 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         case 'l': o->log_level = optarg; break;
         case 'c': o->credentials = optarg; break;
         case 'i': o->insecure = true; break;
+        case 'T': o->tls_port = atoi(optarg); break;
+        case 'C': o->tls_cert = optarg; break;
+        case 'K': o->tls_key = optarg; break;
         default:
             usage(c == '?' && optopt == 0 ? stdout : stderr);
             return c == '?' && optopt == 0 ? 1 : 2;
@@ -160,6 +172,12 @@ static int parse_serve(int argc, char **argv, serve_options *o)
     }
     if (log_level_parse(o->log_level) < 0) {
         fprintf(stderr, "sluice: --log-level must be debug, info, warn or error\n");
+        return 2;
+    }
+    if ((o->tls_port || o->tls_cert || o->tls_key) &&
+        (o->tls_port <= 0 || o->tls_port > 65535 || !o->tls_cert || !o->tls_key)) {
+        fprintf(stderr, "sluice: TLS needs --tls-port (1-65535), --tls-cert FILE and "
+                        "--tls-key FILE together\n");
         return 2;
     }
     return 0;
@@ -236,7 +254,7 @@ static int serve_credentials(const serve_options *o, cred_store **out)
 static int serve(int argc, char **argv)
 {
     serve_options o = {"127.0.0.1", 4566, "./data", "us-east-1", "000000000000", "info",
-                       NULL, false};
+                       NULL, false, 0, NULL, NULL};
     cred_store *creds = NULL;
     server s;
     char err[512];
@@ -296,6 +314,9 @@ static int serve(int argc, char **argv)
     http_server_add_raw(s.http, SNS_CERT_PATH, sns_serve_cert, s.sns);
     http_server_add_service(s.http, s.events_api);
     http_server_add_service(s.http, s.scheduler_api);
+    if (o.tls_port &&
+        http_server_listen_tls(s.http, o.host, o.tls_port, o.tls_cert, o.tls_key) < 0)
+        return 1;
 
     struct event *sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
     struct event *sigint = evsignal_new(s.base, SIGINT, on_signal, &s);

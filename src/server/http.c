@@ -13,6 +13,8 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -41,10 +43,21 @@ typedef struct raw_route {
 } raw_route;
 #define EVHTTP_BODY_LIMIT (32u << 20)
 
+/* What a listener tells on_request: the server, and whether it is TLS. */
+typedef struct listener {
+    struct http_server *srv;
+    bool tls;
+} listener;
+
 struct http_server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *socket;
+    listener plain;
+    struct evhttp *https;            /* the TLS listener, or NULL */
+    struct evhttp_bound_socket *tls_socket;
+    SSL_CTX *tls_ctx;
+    listener secure;
     http_config cfg;
     api_service *services[MAX_SERVICES];
     size_t nservices;
@@ -526,7 +539,8 @@ static void authenticate(http_server *srv, api_call *call, struct evhttp_request
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-    http_server *srv = arg;
+    const listener *from = arg;
+    http_server *srv = from->srv;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evbuffer *body_buf = evhttp_request_get_input_buffer(req);
@@ -570,6 +584,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     call->region = srv->cfg.region;
     call->account = srv->cfg.account;
     call->access_key = "";
+    call->tls = from->tls;
     uuid_v4(call->request_id);
     srv->outstanding++;
 
@@ -632,7 +647,8 @@ http_server *http_server_start(struct event_base *base, const http_config *cfg)
     /* Long polls hold a request for up to 20 s; idle keep-alive is cut later. */
     evhttp_set_timeout(srv->http, 120);
     evhttp_set_default_content_type(srv->http, "application/json");
-    evhttp_set_gencb(srv->http, on_request, srv);
+    srv->plain.srv = srv;
+    evhttp_set_gencb(srv->http, on_request, &srv->plain);
     srv->socket = evhttp_bind_socket_with_handle(srv->http, cfg->host, (ev_uint16_t)cfg->port);
     if (!srv->socket) {
         log_error("http", "cannot listen host=%s port=%d", cfg->host, cfg->port);
@@ -659,11 +675,60 @@ void http_server_add_service(http_server *srv, api_service *svc)
         srv->services[srv->nservices++] = svc;
 }
 
+/* evhttp asks for each accepted TLS connection's bufferevent here. */
+static struct bufferevent *tls_bufferevent(struct event_base *base, void *arg)
+{
+    http_server *srv = arg;
+    SSL *ssl = SSL_new(srv->tls_ctx);
+
+    return ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE)
+               : NULL;
+}
+
+int http_server_listen_tls(http_server *srv, const char *host, int port, const char *cert,
+                           const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+    if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        log_error("http", "cannot load the TLS certificate or key cert=%s key=%s", cert, key);
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    srv->tls_ctx = ctx;
+    srv->https = evhttp_new(srv->base);
+    evhttp_set_max_body_size(srv->https, EVHTTP_BODY_LIMIT);
+    evhttp_set_max_headers_size(srv->https, 64 * 1024);
+    evhttp_set_allowed_methods(srv->https, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                               EVHTTP_REQ_PATCH);
+    evhttp_set_timeout(srv->https, 120);
+    evhttp_set_bevcb(srv->https, tls_bufferevent, srv);
+    srv->secure.srv = srv;
+    srv->secure.tls = true;
+    evhttp_set_gencb(srv->https, on_request, &srv->secure);
+    srv->tls_socket = evhttp_bind_socket_with_handle(srv->https, host, (ev_uint16_t)port);
+    if (!srv->tls_socket) {
+        log_error("http", "cannot listen for TLS host=%s port=%d", host, port);
+        return -1;
+    }
+    log_info("http", "TLS listening host=%s port=%d", host, port);
+    return 0;
+}
+
 void http_server_stop_accepting(http_server *srv)
 {
     if (srv->socket) {
         evhttp_del_accept_socket(srv->http, srv->socket);
         srv->socket = NULL;
+    }
+    if (srv->tls_socket) {
+        evhttp_del_accept_socket(srv->https, srv->tls_socket);
+        srv->tls_socket = NULL;
     }
 }
 
@@ -677,6 +742,9 @@ void http_server_free(http_server *srv)
     if (!srv)
         return;
     evhttp_free(srv->http);
+    if (srv->https)
+        evhttp_free(srv->https);
+    SSL_CTX_free(srv->tls_ctx);
     for (size_t i = 0; i < srv->nraw; i++)
         free(srv->raw[i].path);
     free(srv);

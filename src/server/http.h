@@ -39,6 +39,10 @@ void http_server_add_raw(http_server *srv, const char *path, http_raw_fn fn, voi
 
 /* Registers a service (not owned). */
 void http_server_add_service(http_server *srv, api_service *svc);
+/* Also serves every API over TLS (1.2 or later) on host:port, with the PEM
+ * certificate chain and key in the given files.  0, or -1 (logged). */
+int http_server_listen_tls(http_server *srv, const char *host, int port, const char *cert,
+                           const char *key);
 /* Stops accepting connections; calls in progress still finish. */
 void http_server_stop_accepting(http_server *srv);
 /* Calls started and not yet answered. */

@@ -343,7 +343,7 @@ api_status sns_commit_and_finish(sns_service *svc, api_call *call, store_batch *
 
 void sns_base_url(const api_call *call, char *out, size_t n)
 {
-    snprintf(out, n, "http://%s",
+    snprintf(out, n, "%s://%s", call && call->tls ? "https" : "http",
              call && call->host && *call->host ? call->host : "localhost:4566");
 }
 

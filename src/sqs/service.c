@@ -219,7 +219,8 @@ sqs_queue *sqs_queue_find_arn(sqs_service *svc, const char *arn)
 void sqs_queue_url(const api_call *call, const sqs_queue *q, char *out, size_t outlen)
 {
     const char *host = call->host && *call->host ? call->host : "localhost:4566";
-    snprintf(out, outlen, "http://%s/%s/%s", host, q->account, q->name);
+    snprintf(out, outlen, "%s://%s/%s/%s", call->tls ? "https" : "http", host, q->account,
+             q->name);
 }
 
 /* Whether the caller may act on q: its key's allow list, and the queue's

@@ -49,6 +49,7 @@ struct api_call {
     const char *account;     /* the caller's account */
     const char *region;
     const char *access_key;  /* from the SigV4 credential scope, or "" */
+    bool tls;                /* it came over the TLS listener */
     /* The verified identity's allow list (borrowed from the server's
      * credentials, see core/policy.h), or NULL: no restriction beyond the
      * caller's own account. */
