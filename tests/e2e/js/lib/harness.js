@@ -5,9 +5,10 @@
 // own is started from SLUICE_BIN (default build/asan/sluice) on a free
 // port with a temporary data directory, and stopped with SIGTERM after the
 // file's tests, which must exit 0 with no sanitizer report on stderr.
-// It also offers SQS clients with dummy credentials, unique queue names,
-// the SQS attribute MD5 computed independently of the server, and a raw
-// AWS JSON 1.0 POST for requests the SDK refuses to send.
+// It also offers SQS, SNS, EventBridge and Scheduler clients with dummy
+// credentials, unique names, queue creation and draining helpers, the SQS
+// attribute MD5 computed independently of the server, and a raw AWS JSON
+// 1.0 POST for requests the SDK refuses to send.
 
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -19,7 +20,13 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { SNSClient } from "@aws-sdk/client-sns";
+import {
+    CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand,
+    ReceiveMessageCommand, SQSClient,
+} from "@aws-sdk/client-sqs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const REGION = "us-east-1";
@@ -123,13 +130,35 @@ export function useServer() {
     return () => state.endpoint;
 }
 
-export function client(endpoint, extra = {}) {
-    return new SQSClient({
+// The configuration every client shares: the endpoint, the region, dummy
+// credentials and no retries (a retry would hide a server error).
+function clientConfig(endpoint, extra) {
+    return {
         endpoint, region: REGION, maxAttempts: 1,
         credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE",
                        secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
         ...extra,
-    });
+    };
+}
+
+// An SQS client (AWS JSON 1.0).
+export function client(endpoint, extra = {}) {
+    return new SQSClient(clientConfig(endpoint, extra));
+}
+
+// An SNS client (Query protocol, XML answers).
+export function snsClient(endpoint, extra = {}) {
+    return new SNSClient(clientConfig(endpoint, extra));
+}
+
+// An EventBridge client (AWS JSON 1.1, X-Amz-Target AWSEvents.*).
+export function eventsClient(endpoint, extra = {}) {
+    return new EventBridgeClient(clientConfig(endpoint, extra));
+}
+
+// An EventBridge Scheduler client (REST-JSON).
+export function schedulerClient(endpoint, extra = {}) {
+    return new SchedulerClient(clientConfig(endpoint, extra));
 }
 
 export function uniqueName(prefix) {
@@ -193,3 +222,43 @@ export async function jsonPost(endpoint, target, body, headers = {}) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Awaits a promise that must reject; returns the error.
+export async function rejects(promise) {
+    try {
+        await promise;
+    } catch (err) {
+        return err;
+    }
+    assert.fail("the call succeeded");
+}
+
+// Creates a queue (a FIFO one with suffix ".fifo" and FifoQueue in
+// Attributes); returns { QueueName, QueueUrl, QueueArn }.
+export async function newQueue(sqs, prefix, Attributes, suffix = "") {
+    const QueueName = uniqueName(prefix) + suffix;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
+    const r = await sqs.send(new GetQueueAttributesCommand({
+        QueueUrl, AttributeNames: ["QueueArn"] }));
+    return { QueueName, QueueUrl, QueueArn: r.Attributes.QueueArn };
+}
+
+// Receives (and deletes) messages from a queue until `expect` of them have
+// arrived or `timeoutMs` has passed (with no `expect`, for the whole
+// timeout, to see that nothing more arrives). Returns the messages in
+// arrival order, with all message and system attributes asked for.
+export async function drain(sqs, QueueUrl, { expect, timeoutMs = 8000 } = {}) {
+    const got = [];
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (expect === undefined || got.length < expect)) {
+        const r = await sqs.send(new ReceiveMessageCommand({
+            QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+            MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }));
+        for (const m of r.Messages ?? []) {
+            got.push(m);
+            await sqs.send(new DeleteMessageCommand({ QueueUrl,
+                                                      ReceiptHandle: m.ReceiptHandle }));
+        }
+    }
+    return got;
+}
