@@ -134,7 +134,11 @@ bool events_dead_letter(events_dispatch *d, const char *rule_arn, json_t *target
 #undef STR_ATTR
     char *attrs_text = json_dumps(attrs, JSON_COMPACT);
     json_decref(attrs);
-    sqs_outgoing o = {.body = payload, .body_len = strlen(payload), .attrs = attrs_text,
+    /* The event may hold characters SQS refuses (the reason it failed): the
+     * dead letter carries them as U+FFFD. */
+    size_t safe_len;
+    char *safe = sqs_text_sanitize(payload, strlen(payload), &safe_len);
+    sqs_outgoing o = {.body = safe, .body_len = safe_len, .attrs = attrs_text,
                       .sender = "AIDAIT2UOQQY3AUEKVGXU", .delay_seconds = -1};
     if (q->fifo) {
         o.group_id = "dead-letter";
@@ -142,6 +146,7 @@ bool events_dead_letter(events_dispatch *d, const char *rule_arn, json_t *target
     }
     sqs_stage(d->staged, q, &o, d->batch);
     free(attrs_text);
+    free(safe);
     return true;
 }
 

@@ -112,9 +112,13 @@ static json_t *check_entry(api_call *call, json_t *entry, events_entry *e, json_
     }
     v = json_object_get(entry, "Time");
     e->time_s = clock_now_ms() / 1000;
-    if (json_is_number(v))
-        e->time_s = (int64_t)floor(json_number_value(v));
-    else if (json_is_string(v) && !parse_iso(json_string_value(v), &e->time_s))
+    if (json_is_number(v)) {
+        double t = json_number_value(v);
+        /* Seconds since the epoch up to year 9999; anything else is no time. */
+        if (!(t >= 0 && t <= 253402300799.0))
+            return entry_error("InvalidArgument", "Parameter Time is not valid.");
+        e->time_s = (int64_t)floor(t);
+    } else if (json_is_string(v) && !parse_iso(json_string_value(v), &e->time_s))
         return entry_error("InvalidArgument", "Parameter Time is not valid.");
     const char *busname = json_string_value(json_object_get(entry, "EventBusName"));
     *bus = events_bus_for_call(svc, call, busname);

@@ -321,6 +321,25 @@ static void decode_query(http_server *srv, api_call *call, const char *uri_query
                  call->action);
         return;
     }
+    /* Every value must be UTF-8: the stores and writers downstream rely on
+     * it.  Message content is checked by its own handler, which answers
+     * with the content error AWS gives. */
+    for (size_t i = 0; i < f.n; i++) {
+        const form_pair *p = &f.pairs[i];
+        size_t klen = strlen(p->key);
+        bool content = (klen >= 11 && strcmp(p->key + klen - 11, "MessageBody") == 0) ||
+                       strcmp(p->key, "Message") == 0 ||
+                       (klen >= 11 && strcmp(p->key + klen - 11, "StringValue") == 0);
+        if (!utf8_valid(p->key, p->key_len) || (!content && !utf8_valid(p->value, p->value_len))) {
+            bool sns = strcmp(call->service->name, "sns") == 0;
+            api_fail(call, sns ? AWS_ERR_SNS_INVALID_PARAMETER : AWS_ERR_INVALID_PARAMETER_VALUE,
+                     "%sThe value of parameter %s is not valid UTF-8.",
+                     sns ? "Invalid parameter: " : "", utf8_valid(p->key, p->key_len)
+                                                        ? p->key : "(a name)");
+            form_free(&f);
+            return;
+        }
+    }
     json_decref(call->input);
     call->input = query_to_json(&f, call->service->query_rules);
     form_free(&f);
@@ -575,7 +594,14 @@ static void on_request(struct evhttp_request *req, void *arg)
     call_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->srv = srv;
     ctx->req = req;
-    ctx->host = xstrdup(host ? host : "");
+    if (host && *host) {
+        ctx->host = xstrdup(host);
+    } else {
+        /* No Host header (HTTP/1.0): URLs name the address we listen on. */
+        char self[300];
+        snprintf(self, sizeof self, "%s:%d", srv->cfg.host, srv->cfg.port);
+        ctx->host = xstrdup(self);
+    }
     ctx->path = xstrdup(path);
     call->server_data = ctx;
     call->finish = finish_call;

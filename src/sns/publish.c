@@ -280,6 +280,11 @@ static long check_message_attrs(api_call *call, json_t *attrs, int entry)
                      type, is_binary ? "Binary" : "String");
             return -1;
         }
+        if (!is_binary && sqs_body_invalid_char(value, strlen(value)) != -1) {
+            api_fail(call, AWS_ERR_SNS_PARAMETER_VALUE_INVALID,
+                     "The message attribute '%s' contains invalid characters.", name);
+            return -1;
+        }
         if (!*value) {
             api_fail(call, AWS_ERR_SNS_PARAMETER_VALUE_INVALID,
                      "The message attribute '%s' must contain non-empty message attribute "
@@ -362,8 +367,12 @@ static int parse_pub(api_call *call, json_t *in, sns_topic *t, int entry, pub *p
         api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Empty message");
         return -1;
     }
-    if (!utf8_valid(p->message, p->message_len) || strlen(p->message) != p->message_len) {
-        api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Message");
+    /* Only text every subscriber can take: SQS refuses characters outside
+     * XML's set, and a publish is never acknowledged for copies that cannot
+     * be delivered. */
+    if (sqs_body_invalid_char(p->message, p->message_len) != -1) {
+        api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+                 "Invalid parameter: Message Reason: Message contains invalid characters");
         return -1;
     }
     if (p->subject && !valid_subject(p->subject)) {

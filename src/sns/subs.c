@@ -422,7 +422,8 @@ api_status sns_list_subscriptions_by_topic(api_call *call)
     if (!t)
         return API_DONE;
     sns_sub **subs = xcalloc(t->nsubs + 1, sizeof *subs);
-    memcpy(subs, t->subs, t->nsubs * sizeof *subs);
+    if (t->nsubs)
+        memcpy(subs, t->subs, t->nsubs * sizeof *subs);
     api_status rc = list_page(call, subs, t->nsubs);
     free(subs);
     return rc;

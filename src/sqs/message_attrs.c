@@ -142,6 +142,41 @@ long sqs_body_invalid_char(const char *body, size_t n)
     return -1;
 }
 
+char *sqs_text_sanitize(const char *text, size_t n, size_t *out_len)
+{
+    buf out;
+    size_t i = 0;
+
+    buf_init(&out);
+    buf_reserve(&out, n);
+    while (i < n) {
+        /* Find the next character SQS refuses, copy what comes before it. */
+        long bad = sqs_body_invalid_char(text + i, n - i);
+        if (bad == -1) {
+            buf_append(&out, text + i, n - i);
+            break;
+        }
+        size_t j = i;
+        while (j < n) {
+            unsigned c = (unsigned char)text[j];
+            size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+            if (j + len > n || sqs_body_invalid_char(text + j, len) != -1) {
+                buf_append(&out, text + i, j - i);
+                buf_puts(&out, "\xef\xbf\xbd");
+                i = j + (j + len > n || len == 1 ? 1 : len);
+                break;
+            }
+            j += len;
+        }
+        if (j >= n) {
+            buf_append(&out, text + i, n - i);
+            break;
+        }
+    }
+    *out_len = out.len;
+    return buf_steal(&out);
+}
+
 static bool valid_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

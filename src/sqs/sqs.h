@@ -237,6 +237,9 @@ void sqs_md5_hex(const void *data, size_t n, char out[33]);
  * if so, SQS_BODY_NOT_UTF8 if it is not UTF-8, else the offending code point. */
 #define SQS_BODY_NOT_UTF8 (-2L)
 long sqs_body_invalid_char(const char *body, size_t n);
+/* A copy of text with every character SQS refuses (and every byte that is
+ * not UTF-8) replaced by U+FFFD; the caller frees it. */
+char *sqs_text_sanitize(const char *text, size_t n, size_t *out_len);
 
 /* stage.c: new messages, made visible only once durable */
 typedef struct sqs_staged sqs_staged;

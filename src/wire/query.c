@@ -1,6 +1,8 @@
 /* query.c - Query protocol decoding and XML rendering; see query.h. */
 #include "wire/query.h"
 
+#include "core/codec.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,8 +175,10 @@ json_t *query_to_json(const form *f, const query_rules *rules)
         const form_pair *p = &f->pairs[i];
         if (strcmp(p->key, "Action") == 0 || strcmp(p->key, "Version") == 0)
             continue;
-        if (strlen(p->key) != p->key_len)
-            continue; /* a NUL inside a key: no AWS parameter looks like that */
+        if (strlen(p->key) != p->key_len || p->key_len > 512)
+            continue; /* a NUL inside a key, or a key longer than any AWS parameter
+                       * name (each '.' nests a level that convert() recurses into:
+                       * "a.a.a...=1" in a 200 KB body overflowed the stack) */
         tree_set(tree, p->key, json_stringn_nocheck(p->value, p->value_len));
     }
     json_t *out = convert(tree, rules);
@@ -183,6 +187,22 @@ json_t *query_to_json(const form *f, const query_rules *rules)
 }
 
 /* --- XML ------------------------------------------------------------------ */
+
+/* The length of the well-formed UTF-8 sequence at s (XML-allowed code
+ * points only), or 0. */
+static size_t utf8_sequence_length(const char *s, size_t n)
+{
+    unsigned c = (unsigned char)s[0];
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+
+    if (len == 0 || len > n || !utf8_valid(s, len))
+        return 0;
+    /* U+FFFE and U+FFFF are not XML characters either. */
+    if (len == 3 && (unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
+        (unsigned char)s[2] >= 0xbe)
+        return 0;
+    return len;
+}
 
 void xml_escape(buf *out, const char *s, size_t n)
 {
@@ -200,9 +220,19 @@ void xml_escape(buf *out, const char *s, size_t n)
         case '\t': case '\n': break;
         default:
             /* Control characters cannot appear in XML 1.0, not even as
-             * references: echo them as U+FFFD. */
-            if ((unsigned char)s[i] < 0x20)
+             * references, and neither can bytes that are not UTF-8: both
+             * are echoed as U+FFFD. */
+            if ((unsigned char)s[i] < 0x20) {
                 rep = "\xef\xbf\xbd";
+            } else if ((unsigned char)s[i] >= 0x80) {
+                size_t len = utf8_sequence_length(s + i, n - i);
+                if (len == 0) {
+                    rep = "\xef\xbf\xbd";
+                } else {
+                    i += len - 1;
+                    continue;
+                }
+            }
             break;
         }
         if (rep) {

@@ -149,6 +149,18 @@ TEST(xml_character_rule)
     CHECK_INT(sqs_body_invalid_char("\x00", 1), 0);
 }
 
+TEST(text_sanitize)
+{
+    size_t n;
+    char *s = sqs_text_sanitize("ok\x01x\xef\xbf\xbey\xffz", 10, &n);
+    CHECK_STR(s, "ok\xef\xbf\xbdx\xef\xbf\xbdy\xef\xbf\xbdz");
+    CHECK_INT(sqs_body_invalid_char(s, n), -1);
+    free(s);
+    s = sqs_text_sanitize("plain", 5, &n);
+    CHECK_STR(s, "plain");
+    free(s);
+}
+
 TEST(receipt_handles)
 {
     sqs_queue q = {.id = 42};
@@ -183,6 +195,7 @@ int main(void)
     RUN(json_type_errors);
     RUN(xml_character_rule);
     RUN(receipt_handles);
+    RUN(text_sanitize);
     json_decref(vectors);
     return check_report();
 }
