@@ -647,6 +647,22 @@ static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
     waiter_unlink(q, w);
     call->cancel = NULL;
     call->handler_data = NULL;
+    /* One last look before answering empty (nothing should be missed, but
+     * a wake-up that raced the timer costs nothing to catch here). */
+    receive_params p = {w->max, w->visibility, 0, NULL, w->attribute_names,
+                        w->message_attribute_names};
+    store_batch *b = store_batch_new();
+    bool draining = !(what & EV_TIMEOUT); /* sqs_waiters_answer_all: stopping */
+    if (!q->deleted && !draining && take_messages(q->svc, q, &p, api_out(call), b) > 0) {
+        waiter_free(w);
+        sqs_commit_and_finish(q->svc, call, b);
+        sqs_queue_unref(q->svc, q);
+        return;
+    }
+    if (store_batch_empty(b))
+        store_batch_free(b);
+    else
+        store_submit(q->svc->store, b, NULL, NULL);
     waiter_free(w);
     api_out(call);
     api_finish(call);
@@ -883,7 +899,11 @@ api_status sqs_delete_message(api_call *call)
         store_batch_free(b);
         return API_DONE;
     }
-    return sqs_commit_and_finish(svc, call, b);
+    api_status st = sqs_commit_and_finish(svc, call, b);
+    /* On a FIFO queue a delete may unlock a group for parked receives. */
+    if (q->fifo && q->waiters)
+        sqs_wake_waiters(svc, q);
+    return st;
 }
 
 api_status sqs_delete_message_batch(api_call *call)
@@ -911,7 +931,10 @@ api_status sqs_delete_message_batch(api_call *call)
         json_object_set_new(call->output, "Successful", json_array());
     if (!json_object_get(call->output, "Failed"))
         json_object_set_new(call->output, "Failed", json_array());
-    return sqs_commit_and_finish(svc, call, b);
+    api_status st = sqs_commit_and_finish(svc, call, b);
+    if (q->fifo && q->waiters)
+        sqs_wake_waiters(svc, q);
+    return st;
 }
 
 /* ------------------------------------------------------ changing visibility */
@@ -1026,6 +1049,6 @@ void sqs_waiters_answer_all(sqs_service *svc)
     for (size_t i = 0; i < svc->queues.cap; i++) {
         sqs_queue *q = svc->queues.keys[i] ? svc->queues.vals[i] : NULL;
         while (q && q->waiters)
-            waiter_timeout(-1, EV_TIMEOUT, q->waiters);
+            waiter_timeout(-1, 0, q->waiters);
     }
 }

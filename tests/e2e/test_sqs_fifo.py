@@ -322,3 +322,26 @@ def test_fifo_state_survives_restart(fresh_server):
     time.sleep(2.2)
     got = c.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert bodies(got) == ["0", "1", "2"]
+
+
+def test_long_poll_wakes_when_a_delete_unlocks_the_group(sqs, fifo):
+    url = fifo()
+    for i in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i), MessageGroupId="g",
+                         MessageDeduplicationId=str(i))
+    first = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    result = {}
+
+    def poll():
+        t0 = time.time()
+        r = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)
+        result["bodies"] = bodies(r.get("Messages", []))
+        result["secs"] = time.time() - t0
+
+    t = threading.Thread(target=poll)
+    t.start()
+    time.sleep(0.5)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    t.join()
+    assert result["bodies"] == ["1"]
+    assert result["secs"] < 3
