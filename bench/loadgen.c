@@ -13,6 +13,20 @@
  *   idle   1,000 connections long-polling ReceiveMessage(WaitTimeSeconds=20)
  *          on an empty queue while the server's CPU (utime+stime from
  *          /proc/<pid>/stat) and RSS are sampled.
+ *   fifo   batch on a .fifo queue: every entry carries a MessageGroupId
+ *          (spread over --groups N) and an explicit MessageDeduplicationId;
+ *          each body carries its group and its sequence number within the
+ *          group, and the consumers check that every group's numbers arrive
+ *          in order (one higher each time).  A group is owned by exactly one
+ *          producer, which sends one batch at a time, so the order the
+ *          server accepts is the order the numbers were written in.
+ *   fair   fair queues: on a standard queue, preload a flood of --flood
+ *          messages in group 0, then --groups (9) small groups of
+ *          --per-group (100) each; consumers drain and the time until the
+ *          small groups are gone is compared with draining the same small
+ *          groups from a queue holding nothing else.  Repeated --rounds
+ *          times (the flood stays; only the small groups are re-sent),
+ *          alternating the two queues, and the medians are reported.
  *   wait   poll GET /_sluice/health until it answers 200 (or time runs out).
  *   freeport  print a free TCP port on 127.0.0.1.
  * Every scenario ends with one "RESULT key=value ..." line for scripts.
@@ -30,6 +44,10 @@
  * the small setup and DeleteMessageBatch answers use jansson. Every loop is
  * bounded: by the window's end, by per-call deadlines, and by size caps on
  * buffers. Only loopback addresses are accepted.
+ *
+ * fair runs in phases (preload, then drain rounds) on the same engine: a
+ * phase ends when its work is done (g_stop, set by whichever thread sees it)
+ * or at its deadline, and every phase has one.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -61,7 +79,14 @@
 #define LG_CALL_NS (10 * 1000000000ull)
 #define LG_OPENS_PER_SCAN 250
 #define LG_TS_DIGITS 20
+#define LG_GRP_DIGITS 6          /* group number in bodies and group ids */
+#define LG_SEQ_DIGITS 10         /* sequence number within the group */
+#define LG_MAX_GROUPS 100000
 #define LG_BODY_TAG "lg1 "
+/* Body layout: tag, timestamp, ' ', group, ' ', sequence, ' ', padding. */
+#define LG_BODY_GRP (sizeof LG_BODY_TAG - 1 + LG_TS_DIGITS + 1)
+#define LG_BODY_SEQ (LG_BODY_GRP + LG_GRP_DIGITS + 1)
+#define LG_BODY_MIN (LG_BODY_SEQ + LG_SEQ_DIGITS + 1)
 
 /* ---- time ---------------------------------------------------------------- */
 
@@ -167,7 +192,10 @@ static double ms(uint64_t ns)
 
 /* ---- configuration and shared state -------------------------------------- */
 
-enum lg_scenario { SC_SEND, SC_BATCH, SC_IDLE, SC_WAIT, SC_FREEPORT };
+enum lg_scenario {
+    SC_SEND, SC_BATCH, SC_IDLE, SC_WAIT, SC_FREEPORT, SC_FIFO, SC_FAIR,
+    SC_N
+};
 
 enum lg_call {
     CALL_SEND, CALL_SEND_BATCH, CALL_RECEIVE, CALL_DELETE_BATCH, CALL_POLL,
@@ -198,6 +226,10 @@ struct lg_cfg {
     int wait_s;
     int server_pid;
     bool delete_queue;
+    int groups;      /* fifo: groups to spread over; fair: small groups */
+    long flood;      /* fair: messages in the flooding group */
+    int per_group;   /* fair: messages in each small group */
+    int rounds;      /* fair: drains of each kind */
 };
 
 /* Written by main before the workers start; read-only afterwards. */
@@ -209,6 +241,27 @@ static uint64_t g_win_end;
 /* Shared between workers; atomics, no other owner. */
 static atomic_long g_outstanding; /* batch: sent (or in flight), not deleted */
 static atomic_int g_polls_open;   /* idle: long polls written, not answered */
+static atomic_bool g_stop;        /* the current phase is over */
+
+/* fifo: the last sequence number received per group (-1: none yet). The
+ * array is allocated by main before the workers start and freed after they
+ * are joined; the workers only exchange its elements. */
+static atomic_llong *g_last_seq;
+static char g_nonce[9];           /* per run, in deduplication ids */
+
+/* fair: what the producers of the current phase send.  Message idx of the
+ * plan (0 .. g_plan_total-1) goes to group g_plan_gbase + idx % ngroups with
+ * sequence idx / ngroups.  Set by main between phases. */
+static long g_plan_total;
+static int g_plan_ngroups;
+static int g_plan_gbase;
+static atomic_long g_plan_next;   /* next message of the plan to claim */
+static atomic_long g_plan_acked;  /* claimed messages whose call ended */
+/* fair: messages of groups other than 0 deleted in this phase, and the
+ * number that ends it (0: none); g_done_ns is when it was reached. */
+static atomic_long g_small_deleted;
+static long g_small_target;
+static _Atomic uint64_t g_done_ns;
 
 /* ---- per-worker statistics ----------------------------------------------- */
 
@@ -227,7 +280,16 @@ struct lg_stats {
     uint64_t bad_resp;
     uint64_t send_failed;
     uint64_t delete_failed;
+    uint64_t order_checked;  /* fifo: bodies checked, whole run */
+    uint64_t order_bad;      /* fifo: number not above the group's last */
+    uint64_t order_gaps;     /* fifo: number skipped ahead */
+    uint64_t small_recv;     /* fair: messages of the small groups */
+    uint64_t flood_recv;     /* fair: messages of group 0 */
+    uint64_t mixed_recv;     /* fair: receives holding small-group messages */
+    uint64_t mixed_small;    /* fair: small-group messages in those */
+    uint64_t mixed_flood;    /* fair: group 0 messages in those */
     char first_err[200];
+    char first_order[160];   /* fifo: the first violation, described */
 };
 
 static bool in_window(uint64_t t)
@@ -481,6 +543,15 @@ static json_t *sqs_call(const char *op, json_t *req_body, int *status)
 
 enum lg_cstate { CS_DOWN, CS_CONNECTING, CS_READY, CS_BUSY, CS_PAUSED };
 
+/* Where one message of a repeated request is patched: offsets into the
+ * request of its timestamp, of the group and sequence numbers in its body,
+ * and of the group number in its MessageGroupId and in its
+ * MessageDeduplicationId, and of the sequence number in the latter (0: the
+ * request has no such field; offset 0 is always inside the headers). */
+struct lg_slot {
+    size_t ts, bgrp, bseq, ggrp, dgrp, dseq;
+};
+
 struct lg_worker;
 
 struct lg_conn {
@@ -497,8 +568,13 @@ struct lg_conn {
     uint64_t retry_at;
     char *req;          /* the request this role repeats */
     size_t req_len;
-    size_t ts_off[LG_BATCH];
-    int n_ts;
+    struct lg_slot slot[LG_BATCH];
+    int n_slots;
+    int prod_idx;       /* producers: index among the phase's producers */
+    int prod_count;     /* producers: how many the phase has */
+    uint64_t prod_sent; /* fifo producers: messages numbered so far */
+    int claimed;        /* fair producers: plan messages in this call */
+    long small_pending; /* fair consumers: small-group messages to delete */
     char *dyn;          /* DeleteMessageBatch request */
     size_t dyn_cap;
     const char *out;
@@ -539,6 +615,11 @@ static void conn_close(struct lg_conn *c)
         atomic_fetch_sub(&g_outstanding, c->reserved);
         c->reserved = 0;
     }
+    if (c->claimed) {
+        atomic_fetch_add(&g_plan_acked, c->claimed);
+        c->claimed = 0;
+    }
+    c->small_pending = 0;
 }
 
 /* Drops the connection after an error; it is reopened after a short pause. */
@@ -617,24 +698,73 @@ static void conn_issue(struct lg_conn *c, enum lg_call call, const char *buf,
     conn_write(c, now);
 }
 
-/* Writes the time t as LG_TS_DIGITS zero-padded digits at every stamp. */
-static void stamp(struct lg_conn *c, uint64_t t)
+/* Writes v as width zero-padded decimal digits at p (the low digits when
+ * v has more). */
+static void put_digits(char *p, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Writes group and sequence numbers into slot s of c's request. */
+static void stamp_group(struct lg_conn *c, const struct lg_slot *s,
+                        uint64_t grp, uint64_t seq)
+{
+    put_digits(c->req + s->bgrp, grp, LG_GRP_DIGITS);
+    put_digits(c->req + s->bseq, seq, LG_SEQ_DIGITS);
+    if (s->ggrp)
+        put_digits(c->req + s->ggrp, grp, LG_GRP_DIGITS);
+    if (s->dgrp) {
+        put_digits(c->req + s->dgrp, grp, LG_GRP_DIGITS);
+        put_digits(c->req + s->dseq, seq, LG_SEQ_DIGITS);
+    }
+}
+
+/* Prepares c's request for its next call: the time t in every body and, in
+ * fifo and fair, the next group and sequence numbers.  A fifo producer
+ * numbers the groups it owns (prod_idx, prod_idx + prod_count, ...) in turn;
+ * a fair producer claims the next LG_BATCH messages of the plan.  Returns
+ * false when a fair plan has nothing left to claim. */
+static bool stamp(struct lg_conn *c, uint64_t t)
 {
     char d[LG_TS_DIGITS];
 
-    for (int i = LG_TS_DIGITS - 1; i >= 0; i--) {
-        d[i] = (char)('0' + t % 10);
-        t /= 10;
+    put_digits(d, t, LG_TS_DIGITS);
+    for (int i = 0; i < c->n_slots; i++)
+        memcpy(c->req + c->slot[i].ts, d, LG_TS_DIGITS);
+    if (c->role != ROLE_PRODUCER)
+        return true;
+    if (g_cfg.scenario == SC_FIFO) {
+        uint64_t own = (uint64_t)(g_cfg.groups - c->prod_idx +
+                                  c->prod_count - 1) / (uint64_t)c->prod_count;
+        for (int i = 0; i < c->n_slots; i++, c->prod_sent++) {
+            uint64_t k = c->prod_sent % own;
+            stamp_group(c, &c->slot[i],
+                        (uint64_t)c->prod_idx + k * (uint64_t)c->prod_count,
+                        c->prod_sent / own);
+        }
+    } else if (g_cfg.scenario == SC_FAIR) {
+        long base = atomic_fetch_add(&g_plan_next, LG_BATCH);
+        if (base >= g_plan_total)
+            return false;
+        c->claimed = LG_BATCH;
+        for (int i = 0; i < c->n_slots; i++) {
+            uint64_t idx = (uint64_t)base + (uint64_t)i;
+            stamp_group(c, &c->slot[i],
+                        (uint64_t)g_plan_gbase + idx % (uint64_t)g_plan_ngroups,
+                        idx / (uint64_t)g_plan_ngroups);
+        }
     }
-    for (int i = 0; i < c->n_ts; i++)
-        memcpy(c->req + c->ts_off[i], d, LG_TS_DIGITS);
+    return true;
 }
 
 static void conn_next(struct lg_conn *c, uint64_t now)
 {
     long have;
 
-    if (now >= g_win_end) {
+    if (now >= g_win_end || atomic_load(&g_stop)) {
         c->st = CS_READY;
         return;
     }
@@ -649,12 +779,16 @@ static void conn_next(struct lg_conn *c, uint64_t now)
             c->st = CS_PAUSED;
             return;
         }
+        if (!stamp(c, now)) {
+            c->st = CS_READY; /* the plan is done */
+            return;
+        }
         atomic_fetch_add(&g_outstanding, LG_BATCH);
         c->reserved = LG_BATCH;
-        stamp(c, now);
         conn_issue(c, CALL_SEND_BATCH, c->req, c->req_len, now, LG_CALL_NS);
         break;
     case ROLE_CONSUMER:
+        c->small_pending = 0;
         conn_issue(c, CALL_RECEIVE, c->req, c->req_len, now,
                    LG_CALL_NS + (uint64_t)g_cfg.wait_s * 1000000000ull);
         break;
@@ -667,45 +801,100 @@ static void conn_next(struct lg_conn *c, uint64_t now)
 
 /* ---- request templates --------------------------------------------------- */
 
-/* A message body: tag, timestamp placeholder, padding to body_size. */
+/* A message body: tag, timestamp, group and sequence placeholders, padding
+ * to body_size. */
 static void fill_body(char *dst)
 {
     size_t n = (size_t)g_cfg.body_size, head = strlen(LG_BODY_TAG);
 
     memcpy(dst, LG_BODY_TAG, head);
-    memset(dst + head, '0', LG_TS_DIGITS);
-    dst[head + LG_TS_DIGITS] = ' ';
-    for (size_t i = head + LG_TS_DIGITS + 1; i < n; i++)
+    memset(dst + head, '0', LG_BODY_MIN - head);
+    dst[LG_BODY_GRP - 1] = ' ';
+    dst[LG_BODY_SEQ - 1] = ' ';
+    dst[LG_BODY_MIN - 1] = ' ';
+    for (size_t i = LG_BODY_MIN; i < n; i++)
         dst[i] = (char)('a' + i % 26);
     dst[n] = '\0';
+}
+
+/* Appends one message (its body msg, and in fifo and fair its group and
+ * deduplication ids) to the request body being built in body, recording
+ * where its numbers sit relative to the body's start in *s. */
+static size_t add_message(char *body, size_t blen, size_t bcap,
+                          const char *msg, struct lg_slot *s)
+{
+    size_t b = blen;
+
+    b += (size_t)snprintf(body + b, bcap - b, "%s", msg);
+    s->ts = blen + strlen(LG_BODY_TAG);
+    s->bgrp = blen + LG_BODY_GRP;
+    s->bseq = blen + LG_BODY_SEQ;
+    b += (size_t)snprintf(body + b, bcap - b, "\"");
+    if (g_cfg.scenario == SC_FIFO || g_cfg.scenario == SC_FAIR) {
+        b += (size_t)snprintf(body + b, bcap - b, ",\"MessageGroupId\":\"g");
+        s->ggrp = b;
+        b += (size_t)snprintf(body + b, bcap - b, "%0*d\"", LG_GRP_DIGITS, 0);
+    }
+    if (g_cfg.scenario == SC_FIFO) {
+        b += (size_t)snprintf(body + b, bcap - b,
+                              ",\"MessageDeduplicationId\":\"%s-", g_nonce);
+        s->dgrp = b;
+        b += (size_t)snprintf(body + b, bcap - b, "%0*d-", LG_GRP_DIGITS, 0);
+        s->dseq = b;
+        b += (size_t)snprintf(body + b, bcap - b, "%0*d\"", LG_SEQ_DIGITS, 0);
+    }
+    return b;
+}
+
+/* Moves the offsets of c's slots from the request body to the request. */
+static void slots_rebase(struct lg_conn *c, size_t hdr)
+{
+    for (int i = 0; i < c->n_slots; i++) {
+        struct lg_slot *s = &c->slot[i];
+        s->ts += hdr;
+        s->bgrp += hdr;
+        s->bseq += hdr;
+        if (s->ggrp)
+            s->ggrp += hdr;
+        if (s->dgrp) {
+            s->dgrp += hdr;
+            s->dseq += hdr;
+        }
+    }
 }
 
 /* Builds the request a role repeats and records where its stamps sit.
  * Returns 0, or -1 on allocation failure. */
 static int conn_template(struct lg_conn *c)
 {
-    size_t bcap = (size_t)(g_cfg.body_size + 128) * LG_BATCH + 1024;
+    size_t bcap = (size_t)(g_cfg.body_size + 256) * LG_BATCH + 1024;
     char *body = malloc(bcap), *msg = malloc((size_t)g_cfg.body_size + 1);
     size_t blen = 0;
     const char *op;
-    char *p;
 
+    c->n_slots = 0;
+    memset(c->slot, 0, sizeof c->slot);
     if (!body || !msg)
         goto fail;
     fill_body(msg);
     if (c->role == ROLE_SENDER) {
         op = "SendMessage";
         blen = (size_t)snprintf(body, bcap,
-                                "{\"QueueUrl\":\"%s\",\"MessageBody\":\"%s\"}",
-                                g_cfg.queue_url, msg);
+                                "{\"QueueUrl\":\"%s\",\"MessageBody\":\"",
+                                g_cfg.queue_url);
+        blen = add_message(body, blen, bcap, msg, &c->slot[c->n_slots++]);
+        blen += (size_t)snprintf(body + blen, bcap - blen, "}");
     } else if (c->role == ROLE_PRODUCER) {
         op = "SendMessageBatch";
         blen = (size_t)snprintf(body, bcap, "{\"QueueUrl\":\"%s\",\"Entries\":[",
                                 g_cfg.queue_url);
-        for (int i = 0; i < LG_BATCH; i++)
+        for (int i = 0; i < LG_BATCH; i++) {
             blen += (size_t)snprintf(body + blen, bcap - blen,
-                                     "%s{\"Id\":\"m%d\",\"MessageBody\":\"%s\"}",
-                                     i ? "," : "", i, msg);
+                                     "%s{\"Id\":\"m%d\",\"MessageBody\":\"",
+                                     i ? "," : "", i);
+            blen = add_message(body, blen, bcap, msg, &c->slot[c->n_slots++]);
+            blen += (size_t)snprintf(body + blen, bcap - blen, "}");
+        }
         blen += (size_t)snprintf(body + blen, bcap - blen, "]}");
     } else {
         op = "ReceiveMessage";
@@ -716,18 +905,13 @@ static int conn_template(struct lg_conn *c)
                                 c->role == ROLE_CONSUMER ? LG_BATCH : 1,
                                 g_cfg.wait_s);
     }
+    if (blen >= bcap)
+        goto fail;
     c->req = malloc(blen + 2048);
     if (!c->req)
         goto fail;
     c->req_len = http_build(c->req, blen + 2048, op, body, blen);
-    c->n_ts = 0;
-    p = c->req;
-    while (c->n_ts < LG_BATCH &&
-           (p = memmem(p, c->req_len - (size_t)(p - c->req), LG_BODY_TAG,
-                       strlen(LG_BODY_TAG)))) {
-        p += strlen(LG_BODY_TAG);
-        c->ts_off[c->n_ts++] = (size_t)(p - c->req);
-    }
+    slots_rebase(c, c->req_len - blen);
     free(body);
     free(msg);
     return c->req_len ? 0 : -1;
@@ -754,12 +938,45 @@ static size_t count_str(const char *p, size_t n, const char *needle)
     return cnt;
 }
 
-/* Checks one received body and records its send-to-receive time. */
+/* The width-digit decimal number at p, or -1 when it is not one. */
+static long long get_digits(const char *p, int width)
+{
+    long long v = 0;
+
+    for (int i = 0; i < width; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/* fifo: checks that seq follows the last number seen in group grp. Every
+ * body is checked, warm-up included. */
+static void check_order(struct lg_stats *st, long long grp, long long seq)
+{
+    long long prev;
+
+    st->order_checked++;
+    prev = atomic_exchange(&g_last_seq[grp], seq);
+    if (seq <= prev) {
+        st->order_bad++;
+        if (!st->first_order[0])
+            snprintf(st->first_order, sizeof st->first_order,
+                     "group %lld: %lld arrived after %lld", grp, seq, prev);
+    } else if (seq != prev + 1) {
+        st->order_gaps++;
+    }
+}
+
+/* Checks one received body and records its send-to-receive time; in fifo
+ * checks its group's order, in fair counts whose it is. */
 static void on_message_body(struct lg_conn *c, const char *b, size_t n,
                             uint64_t now, bool win)
 {
     struct lg_stats *st = c->w->st;
     size_t head = strlen(LG_BODY_TAG);
+    long long grp, seq;
     uint64_t t = 0;
 
     if (n != (size_t)g_cfg.body_size || memcmp(b, LG_BODY_TAG, head) != 0) {
@@ -767,6 +984,24 @@ static void on_message_body(struct lg_conn *c, const char *b, size_t n,
             st->bad_resp++;
         note_error(st, "unexpected message body", NULL, 0);
         return;
+    }
+    grp = get_digits(b + LG_BODY_GRP, LG_GRP_DIGITS);
+    seq = get_digits(b + LG_BODY_SEQ, LG_SEQ_DIGITS);
+    if (grp < 0 || seq < 0 ||
+        (g_cfg.scenario == SC_FIFO && grp >= g_cfg.groups)) {
+        st->bad_resp++;
+        note_error(st, "bad group or sequence in a body", NULL, 0);
+        return;
+    }
+    if (g_cfg.scenario == SC_FIFO) {
+        check_order(st, grp, seq);
+    } else if (g_cfg.scenario == SC_FAIR) {
+        if (grp != 0) {
+            c->small_pending++;
+            st->small_recv++;
+        } else {
+            st->flood_recv++;
+        }
     }
     for (size_t i = 0; i < LG_TS_DIGITS; i++)
         t = t * 10 + (uint64_t)(b[head + i] - '0');
@@ -901,6 +1136,16 @@ static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
         st->delete_failed += bad;
     }
     json_decref(root);
+    /* fair: the phase ends when the small groups' last message is deleted */
+    if (c->small_pending && root && bad == 0 && g_small_target > 0) {
+        long done = atomic_fetch_add(&g_small_deleted, c->small_pending) +
+                    c->small_pending;
+        uint64_t zero = 0;
+        if (done >= g_small_target &&
+            atomic_compare_exchange_strong(&g_done_ns, &zero, lg_now()))
+            atomic_store(&g_stop, true);
+    }
+    c->small_pending = 0;
 }
 
 /* Handles a complete 200 answer; returns false when the connection should
@@ -928,6 +1173,10 @@ static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
             ok = LG_BATCH;
         atomic_fetch_sub(&g_outstanding, (long)(LG_BATCH - ok));
         c->reserved = 0;
+        if (c->claimed) {
+            atomic_fetch_add(&g_plan_acked, c->claimed);
+            c->claimed = 0;
+        }
         if (win) {
             st->msgs_sent += ok;
             st->send_failed += LG_BATCH - ok;
@@ -950,6 +1199,11 @@ static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
         }
         if (win)
             st->msgs_recv += (uint64_t)n;
+        if (c->small_pending) {
+            st->mixed_recv++;
+            st->mixed_small += (uint64_t)c->small_pending;
+            st->mixed_flood += (uint64_t)(n - c->small_pending);
+        }
         if (!r->close)
             conn_issue(c, CALL_DELETE_BATCH, c->dyn, c->out_len, now,
                        LG_CALL_NS);
@@ -991,6 +1245,10 @@ static void on_response(struct lg_conn *c, const struct http_resp *r,
         if (c->reserved) {
             atomic_fetch_sub(&g_outstanding, c->reserved);
             c->reserved = 0;
+        }
+        if (c->claimed) {
+            atomic_fetch_add(&g_plan_acked, c->claimed);
+            c->claimed = 0;
         }
     }
     if (r->close) {
@@ -1116,7 +1374,7 @@ static void *worker_main(void *arg)
     uint64_t now = lg_now(), last_scan = 0;
     bool timed = true;
 
-    while (now < g_win_end) {
+    while (now < g_win_end && !atomic_load(&g_stop)) {
         int n, tmo = timed ? 1 : 20;
 
         if (now - last_scan >= 1000000ull) {
@@ -1207,9 +1465,14 @@ static double self_cpu_s(void)
 
 /* ---- setup calls --------------------------------------------------------- */
 
+/* Creates g_cfg.queue (a FIFO queue in the fifo scenario) and puts its URL
+ * in g_cfg.queue_url. Returns 0, or -1 (reported on stderr). */
 static int queue_create(void)
 {
-    json_t *req = json_pack("{s:s}", "QueueName", g_cfg.queue);
+    json_t *req = g_cfg.scenario == SC_FIFO
+        ? json_pack("{s:s,s:{s:s}}", "QueueName", g_cfg.queue, "Attributes",
+                    "FifoQueue", "true")
+        : json_pack("{s:s}", "QueueName", g_cfg.queue);
     int status;
     json_t *resp = sqs_call("CreateQueue", req, &status);
     const char *url = json_string_value(json_object_get(resp, "QueueUrl"));
@@ -1296,23 +1559,17 @@ struct lg_run {
     int polls_max;
 };
 
-static int setup_workers(struct lg_run *run)
+/* Creates run's workers and their connections: nprod producers, ncons
+ * consumers and nother connections of role other, dealt over the threads.
+ * Returns 0, or -1 (teardown_workers frees what was made). */
+static int setup_workers(struct lg_run *run, int nprod, int ncons, int nother,
+                         enum lg_role other)
 {
     int nconn = 0, k = 0;
-    enum lg_role roles[2];
-    int counts[2], nroles;
+    const enum lg_role roles[3] = {ROLE_PRODUCER, ROLE_CONSUMER, other};
+    const int counts[3] = {nprod, ncons, nother};
+    const int nroles = 3;
 
-    if (g_cfg.scenario == SC_BATCH) {
-        roles[0] = ROLE_PRODUCER;
-        counts[0] = g_cfg.producers;
-        roles[1] = ROLE_CONSUMER;
-        counts[1] = g_cfg.consumers;
-        nroles = 2;
-    } else {
-        roles[0] = g_cfg.scenario == SC_SEND ? ROLE_SENDER : ROLE_POLLER;
-        counts[0] = g_cfg.conns;
-        nroles = 1;
-    }
     for (int i = 0; i < nroles; i++)
         nconn += counts[i];
     run->nworkers = g_cfg.threads;
@@ -1322,7 +1579,7 @@ static int setup_workers(struct lg_run *run)
         struct lg_worker *w = &run->w[t];
         w->id = t;
         w->ep = epoll_create1(0);
-        w->conns = calloc((size_t)nconn, sizeof *w->conns);
+        w->conns = calloc((size_t)(nconn ? nconn : 1), sizeof *w->conns);
         w->scratch = malloc(LG_SCRATCH);
         w->st = calloc(1, sizeof *w->st);
         if (w->ep < 0 || !w->conns || !w->scratch || !w->st)
@@ -1336,6 +1593,8 @@ static int setup_workers(struct lg_run *run)
             c->w = w;
             c->fd = -1;
             c->role = roles[i];
+            c->prod_idx = j;
+            c->prod_count = nprod;
             c->st = CS_DOWN;
             c->in_cap = 16384;
             c->in = malloc(c->in_cap);
@@ -1416,31 +1675,43 @@ static void monitor(struct lg_run *run)
     }
 }
 
+/* Adds the statistics s to t. */
+static void stats_add(struct lg_stats *t, const struct lg_stats *s)
+{
+    for (int c = 0; c < CALL_N; c++) {
+        hist_merge(&t->lat[c], &s->lat[c]);
+        t->calls[c] += s->calls[c];
+    }
+    hist_merge(&t->e2e, &s->e2e);
+    t->msgs_sent += s->msgs_sent;
+    t->msgs_recv += s->msgs_recv;
+    t->msgs_deleted += s->msgs_deleted;
+    t->empty_recv += s->empty_recv;
+    t->stale_recv += s->stale_recv;
+    t->http_err += s->http_err;
+    t->timeouts += s->timeouts;
+    t->conn_err += s->conn_err;
+    t->bad_resp += s->bad_resp;
+    t->send_failed += s->send_failed;
+    t->delete_failed += s->delete_failed;
+    t->order_checked += s->order_checked;
+    t->order_bad += s->order_bad;
+    t->order_gaps += s->order_gaps;
+    t->small_recv += s->small_recv;
+    t->flood_recv += s->flood_recv;
+    t->mixed_recv += s->mixed_recv;
+    t->mixed_small += s->mixed_small;
+    t->mixed_flood += s->mixed_flood;
+    if (!t->first_err[0] && s->first_err[0])
+        memcpy(t->first_err, s->first_err, sizeof t->first_err);
+    if (!t->first_order[0] && s->first_order[0])
+        memcpy(t->first_order, s->first_order, sizeof t->first_order);
+}
+
 static void merge_stats(struct lg_run *run)
 {
-    struct lg_stats *t = &run->total;
-
-    for (int i = 0; i < run->nworkers; i++) {
-        const struct lg_stats *s = run->w[i].st;
-        for (int c = 0; c < CALL_N; c++) {
-            hist_merge(&t->lat[c], &s->lat[c]);
-            t->calls[c] += s->calls[c];
-        }
-        hist_merge(&t->e2e, &s->e2e);
-        t->msgs_sent += s->msgs_sent;
-        t->msgs_recv += s->msgs_recv;
-        t->msgs_deleted += s->msgs_deleted;
-        t->empty_recv += s->empty_recv;
-        t->stale_recv += s->stale_recv;
-        t->http_err += s->http_err;
-        t->timeouts += s->timeouts;
-        t->conn_err += s->conn_err;
-        t->bad_resp += s->bad_resp;
-        t->send_failed += s->send_failed;
-        t->delete_failed += s->delete_failed;
-        if (!t->first_err[0] && s->first_err[0])
-            memcpy(t->first_err, s->first_err, sizeof t->first_err);
-    }
+    for (int i = 0; i < run->nworkers; i++)
+        stats_add(&run->total, run->w[i].st);
 }
 
 /* ---- reports ------------------------------------------------------------- */
@@ -1509,16 +1780,42 @@ static void report_send(const struct lg_run *run)
            run->rss_kb);
 }
 
+/* The producers a fifo run uses: each group has one, so no more than the
+ * groups. */
+static int fifo_producers(void)
+{
+    return g_cfg.producers < g_cfg.groups ? g_cfg.producers : g_cfg.groups;
+}
+
+/* fifo: how many groups had at least one message received. */
+static long fifo_groups_seen(void)
+{
+    long seen = 0;
+
+    for (int g = 0; g < g_cfg.groups; g++)
+        seen += atomic_load(&g_last_seq[g]) >= 0;
+    return seen;
+}
+
+/* batch and fifo (which adds its groups and the order check). */
 static void report_batch(const struct lg_run *run)
 {
     const struct lg_stats *t = &run->total;
     const struct lg_hist *l = t->lat;
     double s = run->secs;
+    bool fifo = g_cfg.scenario == SC_FIFO;
 
-    printf("batch: %d producers x SendMessageBatch(%d), %d consumers x "
-           "ReceiveMessage(%d, wait %ds) + DeleteMessageBatch, backlog cap "
-           "%ld\n", g_cfg.producers, LG_BATCH, g_cfg.consumers, LG_BATCH,
-           g_cfg.wait_s, g_cfg.backlog);
+    if (fifo)
+        printf("fifo: %d groups, %d producers x SendMessageBatch(%d) (each "
+               "group sent by one producer), %d consumers x ReceiveMessage"
+               "(%d, wait %ds) + DeleteMessageBatch, backlog cap %ld\n",
+               g_cfg.groups, fifo_producers(), LG_BATCH, g_cfg.consumers,
+               LG_BATCH, g_cfg.wait_s, g_cfg.backlog);
+    else
+        printf("batch: %d producers x SendMessageBatch(%d), %d consumers x "
+               "ReceiveMessage(%d, wait %ds) + DeleteMessageBatch, backlog "
+               "cap %ld\n", g_cfg.producers, LG_BATCH, g_cfg.consumers,
+               LG_BATCH, g_cfg.wait_s, g_cfg.backlog);
     printf("  end to end (deleted) %.0f msgs/s; sent %.0f msgs/s; received "
            "%.0f msgs/s; empty receives %llu; stale %llu\n",
            (double)t->msgs_deleted / s, (double)t->msgs_sent / s,
@@ -1528,15 +1825,35 @@ static void report_batch(const struct lg_run *run)
     print_hist("ReceiveMessage (non-empty)", &l[CALL_RECEIVE]);
     print_hist("DeleteMessageBatch", &l[CALL_DELETE_BATCH]);
     print_hist("send -> receive", &t->e2e);
+    if (fifo) {
+        printf("  order (whole run, warm-up included): %llu messages checked "
+               "in %ld of %d groups; %llu out of order, %llu gaps\n",
+               (unsigned long long)t->order_checked, fifo_groups_seen(),
+               g_cfg.groups,
+               (unsigned long long)t->order_bad,
+               (unsigned long long)t->order_gaps);
+        if (t->first_order[0])
+            printf("  first out-of-order message: %s\n", t->first_order);
+    }
     print_common(run);
-    printf("RESULT scenario=batch producers=%d consumers=%d secs=%.2f "
+    if (fifo) {
+        printf("RESULT scenario=fifo groups=%d groups_seen=%ld "
+               "order_checked=%llu order_violations=%llu order_gaps=%llu ",
+               g_cfg.groups, fifo_groups_seen(), (unsigned long long)t->order_checked,
+               (unsigned long long)t->order_bad,
+               (unsigned long long)t->order_gaps);
+    } else {
+        printf("RESULT scenario=batch ");
+    }
+    printf("producers=%d consumers=%d secs=%.2f "
            "e2e_msgs_per_s=%.0f send_msgs_per_s=%.0f recv_msgs_per_s=%.0f "
            "send_p50_ms=%.3f send_p99_ms=%.3f recv_p50_ms=%.3f "
            "recv_p99_ms=%.3f del_p50_ms=%.3f del_p99_ms=%.3f "
            "e2e_p50_ms=%.3f e2e_p99_ms=%.3f errors=%llu "
            "server_cpu_pct=%.1f loadgen_cpu_pct=%.1f machine_cpu_pct=%.1f "
            "rss_kb=%ld\n",
-           g_cfg.producers, g_cfg.consumers, s, (double)t->msgs_deleted / s,
+           fifo ? fifo_producers() : g_cfg.producers, g_cfg.consumers, s,
+           (double)t->msgs_deleted / s,
            (double)t->msgs_sent / s, (double)t->msgs_recv / s,
            ms(hist_quantile(&l[CALL_SEND_BATCH], 0.5)),
            ms(hist_quantile(&l[CALL_SEND_BATCH], 0.99)),
@@ -1585,7 +1902,23 @@ static int run_scenario(void)
     run->rss_kb = run->rss_max_kb = -1;
     if (queue_create() < 0)
         goto out;
-    if (setup_workers(run) < 0) {
+    if (g_cfg.scenario == SC_FIFO) {
+        g_last_seq = calloc((size_t)g_cfg.groups, sizeof *g_last_seq);
+        if (!g_last_seq)
+            goto out;
+        for (int g = 0; g < g_cfg.groups; g++)
+            atomic_init(&g_last_seq[g], -1);
+    }
+    if (g_cfg.scenario == SC_SEND || g_cfg.scenario == SC_IDLE)
+        rc = setup_workers(run, 0, 0, g_cfg.conns,
+                           g_cfg.scenario == SC_SEND ? ROLE_SENDER
+                                                     : ROLE_POLLER);
+    else
+        rc = setup_workers(run, g_cfg.scenario == SC_FIFO ? fifo_producers()
+                                                          : g_cfg.producers,
+                           g_cfg.consumers, 0, ROLE_SENDER);
+    if (rc < 0) {
+        rc = 1;
         fprintf(stderr, "loadgen: out of memory\n");
         goto out;
     }
@@ -1606,7 +1939,7 @@ static int run_scenario(void)
     merge_stats(run);
     if (g_cfg.scenario == SC_SEND)
         report_send(run);
-    else if (g_cfg.scenario == SC_BATCH)
+    else if (g_cfg.scenario == SC_BATCH || g_cfg.scenario == SC_FIFO)
         report_batch(run);
     else
         report_idle(run);
@@ -1616,6 +1949,339 @@ static int run_scenario(void)
 out:
     teardown_workers(run);
     free(run);
+    free(g_last_seq);
+    g_last_seq = NULL;
+    return rc;
+}
+
+/* ---- fair ---------------------------------------------------------------- */
+
+/* What one phase of the fair scenario did. */
+struct lg_phase {
+    double secs;        /* until its work was done, or its deadline */
+    bool done;          /* the work was done before the deadline */
+    double server_s;    /* server CPU seconds in the phase (-1: unknown) */
+    struct lg_stats st; /* the workers' statistics, merged */
+};
+
+/* Runs one phase against g_cfg.queue_url: nprod producers sending the plan
+ * (g_plan_*), done when every claimed call has ended, or ncons consumers
+ * draining, done when g_small_target small-group messages are deleted; at
+ * most max_s seconds. Fills *out; returns 0, or -1 when the workers could
+ * not be set up. */
+static int run_phase(int nprod, int ncons, double max_s, struct lg_phase *out)
+{
+    struct lg_run *run = calloc(1, sizeof *run);
+    long hz = sysconf(_SC_CLK_TCK);
+    long long cpu0 = -1, cpu1 = -1;
+    uint64_t t0, end;
+    int started = 0, rc = -1;
+
+    memset(out, 0, sizeof *out);
+    out->server_s = -1;
+    if (!run)
+        return -1;
+    atomic_store(&g_stop, false);
+    atomic_store(&g_done_ns, 0);
+    atomic_store(&g_plan_next, 0);
+    atomic_store(&g_plan_acked, 0);
+    atomic_store(&g_small_deleted, 0);
+    atomic_store(&g_outstanding, 0);
+    if (setup_workers(run, nprod, ncons, 0, ROLE_SENDER) < 0)
+        goto done;
+    if (g_cfg.server_pid > 0)
+        cpu0 = proc_cpu_ticks(g_cfg.server_pid);
+    t0 = lg_now();
+    g_win_start = t0;
+    g_win_end = t0 + (uint64_t)(max_s * 1e9);
+    for (; started < run->nworkers; started++)
+        if (pthread_create(&run->w[started].th, NULL, worker_main,
+                           &run->w[started]) != 0)
+            break;
+    /* 1 ms steps, bounded by the deadline (and the count, as a backstop) */
+    for (long i = 0; i < 10000000L && !atomic_load(&g_stop); i++) {
+        uint64_t zero = 0, now = lg_now();
+        if (now >= g_win_end)
+            break;
+        if (nprod > 0 && atomic_load(&g_plan_acked) >= g_plan_total) {
+            atomic_compare_exchange_strong(&g_done_ns, &zero, now);
+            break;
+        }
+        lg_sleep_ns(1000000ull);
+    }
+    end = atomic_load(&g_done_ns);
+    out->done = end != 0;
+    if (!end)
+        end = lg_now();
+    atomic_store(&g_stop, true);
+    for (int i = 0; i < started; i++)
+        pthread_join(run->w[i].th, NULL);
+    if (g_cfg.server_pid > 0)
+        cpu1 = proc_cpu_ticks(g_cfg.server_pid);
+    if (cpu0 >= 0 && cpu1 >= 0 && hz > 0)
+        out->server_s = (double)(cpu1 - cpu0) / (double)hz;
+    merge_stats(run);
+    out->st = run->total;
+    out->secs = (double)(end - t0) / 1e9;
+    rc = started == run->nworkers ? 0 : -1;
+done:
+    teardown_workers(run);
+    free(run);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Median of the n values at v (sorts them); 0 when n is 0. */
+static double median(double *v, int n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Creates the queue named name; its URL goes to url (512 bytes). */
+static int fair_queue(const char *name, char *url)
+{
+    snprintf(g_cfg.queue, sizeof g_cfg.queue, "%s", name);
+    if (queue_create() < 0)
+        return -1;
+    memcpy(url, g_cfg.queue_url, sizeof g_cfg.queue_url);
+    return 0;
+}
+
+/* Sends the small groups (1 .. groups, per_group each) to url. */
+static int fair_send_small(const char *url, struct lg_phase *ph)
+{
+    memcpy(g_cfg.queue_url, url, sizeof g_cfg.queue_url);
+    g_plan_total = (long)g_cfg.groups * g_cfg.per_group;
+    g_plan_ngroups = g_cfg.groups;
+    g_plan_gbase = 1;
+    g_small_target = 0;
+    return run_phase(g_cfg.producers, 0, 30, ph);
+}
+
+/* Drains url until the small groups are gone (or 20 s passed). */
+static int fair_drain(const char *url, struct lg_phase *ph)
+{
+    memcpy(g_cfg.queue_url, url, sizeof g_cfg.queue_url);
+    g_small_target = (long)g_cfg.groups * g_cfg.per_group;
+    return run_phase(0, g_cfg.consumers, 20, ph);
+}
+
+static void queue_delete_url(const char *url)
+{
+    memcpy(g_cfg.queue_url, url, sizeof g_cfg.queue_url);
+    queue_delete();
+}
+
+#define LG_MAX_ROUNDS 50
+
+/* Everything the fair scenario measured. */
+struct lg_fair {
+    struct lg_phase pre;           /* the flood's preload */
+    double alone[LG_MAX_ROUNDS];   /* drain times alone, ms */
+    double behind[LG_MAX_ROUNDS];  /* drain times behind the flood, ms */
+    int n_alone, n_behind;
+    struct lg_stats drain_a, drain_b; /* the drains of each kind, merged */
+    double cpu_a, cpu_b;           /* server CPU s in those drains */
+    struct lg_stats all;           /* every phase */
+    double secs;                   /* the whole scenario */
+    double server_pct, self_pct, machine_pct; /* over it; -1 unknown */
+    bool ok;                       /* every phase finished its work */
+};
+
+/* Non-empty receives in s. */
+static double full_receives(const struct lg_stats *s)
+{
+    uint64_t n = s->calls[CALL_RECEIVE];
+
+    return n > s->empty_recv ? (double)(n - s->empty_recv) : 0;
+}
+
+static double per(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+static void report_fair(struct lg_fair *f)
+{
+    const struct lg_stats *a = &f->drain_a, *b = &f->drain_b;
+    double med_a = median(f->alone, f->n_alone);
+    double med_b = median(f->behind, f->n_behind);
+    double sent = (double)f->pre.st.msgs_sent;
+    double drained = (double)(a->msgs_recv + b->msgs_recv);
+    double t_b = 0, ratio = per(med_b, med_a), unfair_ms;
+    long small = (long)g_cfg.groups * g_cfg.per_group;
+
+    for (int i = 0; i < f->n_behind; i++)
+        t_b += f->behind[i];
+    /* without fair queues the small groups would wait behind the flood:
+     * the flood at the drain rate measured behind it */
+    unfair_ms = per((double)g_cfg.flood * t_b, (double)b->msgs_recv);
+    printf("fair: a flood of %ld messages in 1 group, then %d groups x %d; "
+           "%d producers x SendMessageBatch(%d), %d consumers x "
+           "ReceiveMessage(%d, wait %ds) + DeleteMessageBatch; %d rounds\n",
+           g_cfg.flood, g_cfg.groups, g_cfg.per_group, g_cfg.producers,
+           LG_BATCH, g_cfg.consumers, LG_BATCH, g_cfg.wait_s, g_cfg.rounds);
+    printf("  preload of the flood: %.0f messages in %.2f s (%.0f msgs/s), "
+           "server CPU %.1f us per message\n", sent, f->pre.secs,
+           per(sent, f->pre.secs), per(f->pre.server_s * 1e6, sent));
+    printf("  %ld small-group messages drained alone, ms:", small);
+    for (int i = 0; i < f->n_alone; i++)
+        printf(" %.1f", f->alone[i]);
+    printf("\n    median %.1f; %.2f messages per non-empty receive\n", med_a,
+           per((double)a->small_recv, full_receives(a)));
+    printf("  the same behind the flood, ms:");
+    for (int i = 0; i < f->n_behind; i++)
+        printf(" %.1f", f->behind[i]);
+    printf("\n    median %.1f; a receive holding small-group messages held "
+           "%.2f of them + %.2f flood;\n    %.1f flood-only receives per "
+           "drain (other consumers' receives while the last were deleted)\n",
+           med_b, per((double)b->mixed_small, (double)b->mixed_recv),
+           per((double)b->mixed_flood, (double)b->mixed_recv),
+           per(full_receives(b) - (double)b->mixed_recv, f->n_behind));
+    printf("  behind the flood / alone (medians): %.2f; without fair queues "
+           "they would wait for the flood, about %.0f ms at this drain "
+           "rate\n", ratio, unfair_ms);
+    printf("  server CPU while draining: %.1f us per message received\n",
+           per((f->cpu_a + f->cpu_b) * 1e6, drained));
+    if (!f->ok)
+        printf("  INCOMPLETE: a phase did not finish before its deadline\n");
+    printf("  errors: http=%llu timeouts=%llu conn=%llu bad_reply=%llu "
+           "send_failed=%llu delete_failed=%llu\n",
+           (unsigned long long)f->all.http_err,
+           (unsigned long long)f->all.timeouts,
+           (unsigned long long)f->all.conn_err,
+           (unsigned long long)f->all.bad_resp,
+           (unsigned long long)f->all.send_failed,
+           (unsigned long long)f->all.delete_failed);
+    if (f->all.first_err[0])
+        printf("  first error: %s\n", f->all.first_err);
+    printf("  whole scenario %.1f s: server CPU %.1f %% of a core, loadgen "
+           "%.1f %%, machine %.1f %% of a core busy in all processes\n",
+           f->secs, f->server_pct, f->self_pct, f->machine_pct);
+    printf("RESULT scenario=fair flood=%ld groups=%d per_group=%d rounds=%d "
+           "completed=%d alone_ms=%.1f flooded_ms=%.1f ratio=%.2f "
+           "alone_min_ms=%.1f alone_max_ms=%.1f flooded_min_ms=%.1f "
+           "flooded_max_ms=%.1f small_per_recv_alone=%.2f "
+           "small_per_recv_flooded=%.2f flood_per_recv=%.2f "
+           "flood_only_recvs_per_drain=%.1f "
+           "unfair_est_ms=%.0f preload_secs=%.2f preload_msgs_per_s=%.0f "
+           "preload_us_per_msg=%.1f drain_us_per_msg=%.1f errors=%llu "
+           "secs=%.1f server_cpu_pct=%.1f loadgen_cpu_pct=%.1f "
+           "machine_cpu_pct=%.1f\n",
+           g_cfg.flood, g_cfg.groups, g_cfg.per_group, g_cfg.rounds, f->ok,
+           med_a, med_b, ratio, f->n_alone ? f->alone[0] : 0,
+           f->n_alone ? f->alone[f->n_alone - 1] : 0,
+           f->n_behind ? f->behind[0] : 0,
+           f->n_behind ? f->behind[f->n_behind - 1] : 0,
+           per((double)a->small_recv, full_receives(a)),
+           per((double)b->mixed_small, (double)b->mixed_recv),
+           per((double)b->mixed_flood, (double)b->mixed_recv),
+           per(full_receives(b) - (double)b->mixed_recv, f->n_behind),
+           unfair_ms,
+           f->pre.secs, per(sent, f->pre.secs),
+           per(f->pre.server_s * 1e6, sent),
+           per((f->cpu_a + f->cpu_b) * 1e6, drained), errors_of(&f->all),
+           f->secs, f->server_pct, f->self_pct, f->machine_pct);
+}
+
+/* One drain into the figures of its kind (alone or behind the flood). */
+static void fair_account(struct lg_fair *f, const struct lg_phase *ph,
+                         bool behind)
+{
+    stats_add(&f->all, &ph->st);
+    stats_add(behind ? &f->drain_b : &f->drain_a, &ph->st);
+    if (behind)
+        f->cpu_b += ph->server_s;
+    else
+        f->cpu_a += ph->server_s;
+    if (!ph->done)
+        f->ok = false;
+    else if (behind)
+        f->behind[f->n_behind++] = ph->secs * 1e3;
+    else
+        f->alone[f->n_alone++] = ph->secs * 1e3;
+}
+
+/* The fair scenario: preload, then rounds of (small groups alone, small
+ * groups behind the flood), then the report. */
+static int run_fair(void)
+{
+    static char flood_url[512], alone_url[512];
+    static struct lg_fair f;
+    char base[81], name[96];
+    struct lg_phase ph;
+    double self0;
+    long long busy0 = 0, busy1 = 0, steal0 = 0, steal1 = 0;
+    long long scpu0 = -1, scpu1 = -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    int rc = 1, mach0;
+    uint64_t t0;
+
+    memset(&f, 0, sizeof f);
+    f.ok = true;
+    f.server_pct = f.machine_pct = -1;
+    snprintf(base, sizeof base, "%s", g_cfg.queue);
+    snprintf(name, sizeof name, "%s-alone", base);
+    if (fair_queue(base, flood_url) < 0)
+        return 1;
+    if (fair_queue(name, alone_url) < 0)
+        goto out;
+    g_cfg.backlog = 0;
+    g_run_start = t0 = lg_now();
+    self0 = self_cpu_s();
+    mach0 = proc_machine_ticks(&busy0, &steal0);
+    if (g_cfg.server_pid > 0)
+        scpu0 = proc_cpu_ticks(g_cfg.server_pid);
+
+    /* the flood: group 0, all of it before any small group */
+    memcpy(g_cfg.queue_url, flood_url, sizeof g_cfg.queue_url);
+    g_plan_total = g_cfg.flood;
+    g_plan_ngroups = 1;
+    g_plan_gbase = 0;
+    g_small_target = 0;
+    if (run_phase(g_cfg.producers, 0, 45, &f.pre) < 0 || !f.pre.done)
+        f.ok = false;
+    stats_add(&f.all, &f.pre.st);
+
+    /* each round: alone (the small groups in a queue holding nothing
+     * else), then behind the flood (the same, sent after it) */
+    for (int r = 0; f.ok && r < 2 * g_cfg.rounds; r++) {
+        const char *url = r % 2 ? flood_url : alone_url;
+        if (fair_send_small(url, &ph) < 0 || !ph.done)
+            f.ok = false;
+        stats_add(&f.all, &ph.st);
+        if (!f.ok)
+            break;
+        if (fair_drain(url, &ph) < 0) {
+            f.ok = false;
+            break;
+        }
+        fair_account(&f, &ph, r % 2 == 1);
+    }
+    f.secs = (double)(lg_now() - t0) / 1e9;
+    f.self_pct = (self_cpu_s() - self0) / f.secs * 100.0;
+    if (mach0 == 0 && proc_machine_ticks(&busy1, &steal1) == 0 && hz > 0)
+        f.machine_pct = (double)(busy1 - busy0) / (double)hz / f.secs * 100;
+    if (g_cfg.server_pid > 0)
+        scpu1 = proc_cpu_ticks(g_cfg.server_pid);
+    if (scpu0 >= 0 && scpu1 >= 0 && hz > 0)
+        f.server_pct = (double)(scpu1 - scpu0) / (double)hz / f.secs * 100;
+    report_fair(&f);
+    rc = f.ok ? 0 : 1;
+    if (g_cfg.delete_queue)
+        queue_delete_url(alone_url);
+out:
+    if (g_cfg.delete_queue)
+        queue_delete_url(flood_url);
     return rc;
 }
 
@@ -1624,31 +2290,40 @@ out:
 static void usage(void)
 {
     fprintf(stderr,
-        "usage: loadgen send|batch|idle|wait|freeport [options]\n"
+        "usage: loadgen send|batch|idle|fifo|fair|wait|freeport [options]\n"
         "  --host H          server address, loopback only (127.0.0.1)\n"
         "  --port P          server port (required except for freeport)\n"
-        "  --queue NAME      queue to create/use (default bench-<scenario>)\n"
+        "  --queue NAME      queue to create/use (default bench-<scenario>;\n"
+        "                    fifo: bench-fifo-<groups>.fifo; fair also uses\n"
+        "                    NAME-alone)\n"
         "  --conns N         send: connections (64); idle: connections (1000)\n"
-        "  --producers M     batch: producer connections (16)\n"
-        "  --consumers M     batch: consumer connections (16)\n"
+        "  --producers M     batch, fifo, fair: producer connections (16;\n"
+        "                    fifo uses at most one per group)\n"
+        "  --consumers M     batch, fifo, fair: consumer connections (16)\n"
+        "  --groups N        fifo: message groups (10); fair: small groups (9)\n"
+        "  --flood N         fair: messages in the flooding group (100000;\n"
+        "                    rounded up to a multiple of 10)\n"
+        "  --per-group N     fair: messages per small group (100)\n"
+        "  --rounds N        fair: drains of each kind (5, at most 50)\n"
         "  --threads T       event-loop threads (1)\n"
-        "  --duration S      measured seconds (send 10, batch 15, idle 20;\n"
+        "  --duration S      measured seconds (send 10, batch and fifo 15,\n"
+        "                    idle 20; not used by fair;\n"
         "                    wait: how long to keep trying, 15)\n"
         "  --warmup S        seconds before measuring (2)\n"
         "  --body-size B     message body bytes (1024, min 64)\n"
         "  --backlog N       batch: cap on sent-but-undeleted messages\n"
         "                    (2000; 0 = no cap)\n"
-        "  --wait S          WaitTimeSeconds (batch 1, idle 20)\n"
+        "  --wait S          WaitTimeSeconds (batch, fifo, fair 1; idle 20)\n"
         "  --server-pid PID  sample this process's CPU and RSS\n"
         "  --delete-queue    delete the queue afterwards\n");
 }
 
 static int parse_scenario(const char *s)
 {
-    static const char *const names[] = {"send", "batch", "idle", "wait",
-                                        "freeport"};
+    static const char *const names[SC_N] = {"send", "batch", "idle", "wait",
+                                            "freeport", "fifo", "fair"};
 
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < SC_N; i++)
         if (strcmp(s, names[i]) == 0) {
             g_cfg.scenario = (enum lg_scenario)i;
             snprintf(g_cfg.queue, sizeof g_cfg.queue, "bench-%s", names[i]);
@@ -1667,7 +2342,10 @@ static bool valid_cfg(void)
         fprintf(stderr, "loadgen: --host must be a 127.x.x.x address\n");
         return false;
     }
-    if (qn == 0 || qn > 80 ||
+    if (g_cfg.scenario == SC_FIFO && qn > 5 &&
+        strcmp(g_cfg.queue + qn - 5, ".fifo") == 0)
+        qn -= 5; /* the rest of the name is checked like any other */
+    if (qn == 0 || qn > (g_cfg.scenario == SC_FAIR ? 74 : 80) ||
         strspn(g_cfg.queue, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
                             "WXYZ0123456789-_") != qn) {
         fprintf(stderr, "loadgen: bad --queue name\n");
@@ -1679,6 +2357,16 @@ static bool valid_cfg(void)
         g_cfg.duration > 3600 || g_cfg.warmup < 0 || g_cfg.warmup > 600 ||
         g_cfg.wait_s < 0 || g_cfg.wait_s > 20 || g_cfg.conns < 1 ||
         g_cfg.producers < 0 || g_cfg.consumers < 0 ||
+        g_cfg.groups < 1 || g_cfg.groups > LG_MAX_GROUPS ||
+        (g_cfg.scenario == SC_FAIR &&
+         (g_cfg.groups > 999 || g_cfg.flood < LG_BATCH ||
+          g_cfg.flood > 10000000 || g_cfg.per_group < 1 ||
+          g_cfg.per_group > 100000 ||
+          (long)g_cfg.groups * g_cfg.per_group % LG_BATCH != 0 ||
+          g_cfg.rounds < 1 || g_cfg.rounds > LG_MAX_ROUNDS ||
+          g_cfg.producers < 1 || g_cfg.consumers < 1)) ||
+        (g_cfg.scenario == SC_FIFO &&
+         (g_cfg.producers < 1 || g_cfg.consumers < 1)) ||
         g_cfg.conns + g_cfg.producers + g_cfg.consumers > LG_MAX_CONNS) {
         fprintf(stderr, "loadgen: option out of range\n");
         return false;
@@ -1695,7 +2383,9 @@ static int parse_args(int argc, char **argv)
         {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},
         {"body-size", 1, 0, 'b'}, {"backlog", 1, 0, 'B'},
         {"wait", 1, 0, 'W'}, {"server-pid", 1, 0, 'S'},
-        {"delete-queue", 0, 0, 'D'}, {0, 0, 0, 0},
+        {"delete-queue", 0, 0, 'D'}, {"groups", 1, 0, 'g'},
+        {"flood", 1, 0, 'F'}, {"per-group", 1, 0, 'G'},
+        {"rounds", 1, 0, 'R'}, {0, 0, 0, 0},
     };
     int o;
 
@@ -1709,6 +2399,10 @@ static int parse_args(int argc, char **argv)
     g_cfg.producers = g_cfg.consumers = 16;
     g_cfg.conns = g_cfg.scenario == SC_IDLE ? 1000 : 64;
     g_cfg.wait_s = g_cfg.scenario == SC_IDLE ? 20 : 1;
+    g_cfg.groups = g_cfg.scenario == SC_FAIR ? 9 : 10;
+    g_cfg.flood = 100000;
+    g_cfg.per_group = 100;
+    g_cfg.rounds = 5;
     g_cfg.duration = g_cfg.scenario == SC_SEND ? 10
                    : g_cfg.scenario == SC_IDLE ? 20 : 15;
     optind = 2;
@@ -1728,11 +2422,25 @@ static int parse_args(int argc, char **argv)
         case 'W': g_cfg.wait_s = atoi(optarg); break;
         case 'S': g_cfg.server_pid = atoi(optarg); break;
         case 'D': g_cfg.delete_queue = true; break;
+        case 'g': g_cfg.groups = atoi(optarg); break;
+        case 'F': g_cfg.flood = atol(optarg); break;
+        case 'G': g_cfg.per_group = atoi(optarg); break;
+        case 'R': g_cfg.rounds = atoi(optarg); break;
         default: return -1;
         }
     }
     if (strcmp(g_cfg.host, "localhost") == 0)
         snprintf(g_cfg.host, sizeof g_cfg.host, "127.0.0.1");
+    if (g_cfg.scenario == SC_FIFO) {
+        size_t qn = strlen(g_cfg.queue);
+        if (strcmp(g_cfg.queue, "bench-fifo") == 0)
+            snprintf(g_cfg.queue, sizeof g_cfg.queue, "bench-fifo-%d.fifo",
+                     g_cfg.groups);
+        else if (qn < 5 || strcmp(g_cfg.queue + qn - 5, ".fifo") != 0)
+            strncat(g_cfg.queue, ".fifo", sizeof g_cfg.queue - qn - 1);
+    }
+    if (g_cfg.flood % LG_BATCH)
+        g_cfg.flood += LG_BATCH - g_cfg.flood % LG_BATCH;
     return valid_cfg() || g_cfg.scenario == SC_FREEPORT ? 0 : -1;
 }
 
@@ -1758,5 +2466,10 @@ int main(int argc, char **argv)
     raise_fd_limit();
     if (g_cfg.scenario == SC_WAIT)
         return wait_healthy();
+    /* the run's deduplication ids differ from any earlier run's */
+    snprintf(g_nonce, sizeof g_nonce, "%08x",
+             (unsigned)(time(NULL) ^ ((unsigned)getpid() << 16)));
+    if (g_cfg.scenario == SC_FAIR)
+        return run_fair();
     return run_scenario();
 }

@@ -2,23 +2,37 @@
 # bench/run.sh - the sluice benchmark in one command.
 #
 # Builds build/sluice (make) and build/loadgen, starts the server on a free
-# loopback port with a temporary data directory, runs the three scenarios of
-# bench/loadgen.c (idle, send, batch), stops the server by its PID, prints a
-# table against the targets and writes it, with a description of the
-# machine, to bench/results/latest.md. The whole run takes about 1.5 minutes.
+# loopback port with a temporary data directory, runs the scenarios of
+# bench/loadgen.c (idle, send, batch, fifo with 1, 10 and 1,000 groups,
+# fair), stops the server by its PID, prints a table against the targets and
+# writes it, with a description of the machine, to bench/results/latest.md.
+# The whole run takes about 2 minutes.
 #
 # The load generator is built with:
 #   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
 #      $(pkg-config --cflags --libs jansson) -lpthread -o build/loadgen
 #
-# Knobs (environment): SEND_SECS (10) BATCH_SECS (15) IDLE_SECS (20)
+# Knobs (environment): SCENARIOS (idle,send,batch,fifo,fair: a
+# comma-separated subset to run) SEND_SECS (10) BATCH_SECS (15) IDLE_SECS (20)
+# FIFO_SECS (10, each of the three fifo runs) FIFO_GROUPS ("1 10 1000")
+# FAIR_FLOOD (100000) FAIR_ROUNDS (10)
 # WARMUP (2) SEND_CONNS (64) PRODUCERS (16) CONSUMERS (16) BACKLOG (2000)
 # IDLE_CONNS (1000) LOADGEN_THREADS (1) SKIP_BUILD=1 (do not rebuild the server)
 # SLUICE (the server binary, build/sluice)
-# PERF=1 (profile the server with perf during send and batch; the reports go
-# to bench/results/perf-send.txt and perf-batch.txt).
+# PERF=1 (profile the server with perf during every scenario but idle; the
+# reports go to bench/results/perf-<scenario>.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+SCENARIOS=${SCENARIOS:-idle,send,batch,fifo,fair}
+for s in ${SCENARIOS//,/ }; do
+    case $s in
+    idle | send | batch | fifo | fair) ;;
+    *) echo "run.sh: unknown scenario '$s' in SCENARIOS" >&2; exit 2 ;;
+    esac
+done
+# selected NAME: whether SCENARIOS includes NAME.
+selected() { [[ ",$SCENARIOS," == *",$1,"* ]]; }
 
 SEND_SECS=${SEND_SECS:-10}
 BATCH_SECS=${BATCH_SECS:-15}
@@ -29,6 +43,10 @@ PRODUCERS=${PRODUCERS:-16}
 CONSUMERS=${CONSUMERS:-16}
 BACKLOG=${BACKLOG:-2000}
 IDLE_CONNS=${IDLE_CONNS:-1000}
+FIFO_SECS=${FIFO_SECS:-10}
+FIFO_GROUPS=${FIFO_GROUPS:-1 10 1000}
+FAIR_FLOOD=${FAIR_FLOOD:-100000}
+FAIR_ROUNDS=${FAIR_ROUNDS:-10}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 SLUICE=${SLUICE:-build/sluice}
 RESULTS=bench/results
@@ -82,12 +100,15 @@ echo "sluice pid $server_pid on 127.0.0.1:$port, data in $tmp/data"
 # ---- scenarios -------------------------------------------------------------
 server_alive() { kill -0 "$server_pid" 2>/dev/null; }
 
-# run NAME ARGS...: runs one scenario, keeps its output, echoes it.
+# run NAME SCENARIO ARGS...: runs one scenario of the load generator, keeps
+# its output in $tmp/NAME.out, echoes it.
+ran=()
 run() {
-    local name=$1 perf_pid=""
-    shift
+    local name=$1 scenario=$2 perf_pid=""
+    shift 2
+    ran+=("$name")
     if ! server_alive; then
-        echo "RESULT scenario=$name skipped=server-gone" >"$tmp/$name.out"
+        echo "RESULT scenario=$scenario skipped=server-gone" >"$tmp/$name.out"
         return
     fi
     echo
@@ -97,7 +118,7 @@ run() {
             -o "$tmp/perf-$name.data" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    build/loadgen "$name" --port "$port" --server-pid "$server_pid" \
+    build/loadgen "$scenario" --port "$port" --server-pid "$server_pid" \
         --threads "$LOADGEN_THREADS" --warmup "$WARMUP" --delete-queue "$@" \
         2>&1 | tee "$tmp/$name.out" || true
     if [ -n "$perf_pid" ]; then
@@ -124,15 +145,34 @@ run() {
 }
 
 # idle first, so its CPU and memory figures start from a fresh server
-PERF=0 run idle --conns "$IDLE_CONNS" --duration "$IDLE_SECS" --wait 20
-run send --conns "$SEND_CONNS" --duration "$SEND_SECS"
-run batch --producers "$PRODUCERS" --consumers "$CONSUMERS" \
-    --backlog "$BACKLOG" --duration "$BATCH_SECS"
+if selected idle; then
+    PERF=0 run idle idle --conns "$IDLE_CONNS" --duration "$IDLE_SECS" \
+        --wait 20
+fi
+if selected send; then
+    run send send --conns "$SEND_CONNS" --duration "$SEND_SECS"
+fi
+if selected batch; then
+    run batch batch --producers "$PRODUCERS" --consumers "$CONSUMERS" \
+        --backlog "$BACKLOG" --duration "$BATCH_SECS"
+fi
+if selected fifo; then
+    for g in $FIFO_GROUPS; do
+        run "fifo-$g" fifo --groups "$g" --producers "$PRODUCERS" \
+            --consumers "$CONSUMERS" --backlog "$BACKLOG" \
+            --duration "$FIFO_SECS"
+    done
+fi
+if selected fair; then
+    run fair fair --flood "$FAIR_FLOOD" --rounds "$FAIR_ROUNDS" \
+        --producers "$PRODUCERS" --consumers "$CONSUMERS"
+fi
 
 # ---- table -------------------------------------------------------------------
-# val SCENARIO KEY: a value from the scenario's RESULT line ("" if none).
+# val NAME KEY: a value from the RESULT line of run NAME ("" if none).
 val() {
-    sed -n "s/^RESULT scenario=$1 .*\\b$2=\\([^ ]*\\).*/\\1/p" \
+    [ -f "$tmp/$1.out" ] || return 0
+    sed -n "s/^RESULT scenario=[^ ]* .*\\b$2=\\([^ ]*\\).*/\\1/p" \
         "$tmp/$1.out" 2>/dev/null | tail -n 1
 }
 # ge A B / lt A B: numeric comparisons that are false for empty values.
@@ -175,35 +215,118 @@ errors_note() {
 
 send_ok() { ge "$send_rate" 30000 && lt "$send_p99" 5; }
 
+# fifo: every run must deliver each group in order; with 1,000 groups or
+# more it must also reach 20,000 msg/s end to end.
+FIFO_RATE_TARGET=20000
+fifo_ok() {
+    local g=$1 v c
+    v=$(val "fifo-$g" order_violations)
+    c=$(val "fifo-$g" order_checked)
+    [ "$v" = 0 ] && ge "$c" 1 || return 1
+    [ "$g" -lt 1000 ] || ge "$(val "fifo-$g" e2e_msgs_per_s)" "$FIFO_RATE_TARGET"
+}
+fifo_target() {
+    if [ "$1" -ge 1000 ]; then
+        printf '≥ 20,000 msg/s and none out of order'
+    else
+        printf 'none out of order (no rate target)'
+    fi
+}
+fifo_row() {
+    local g=$1 n="fifo-$1"
+    echo "| fifo: $g group(s), end to end (deleted), send → receive latency |" \
+         "$(or_na "$(val "$n" e2e_msgs_per_s)") |" \
+         "$(ms "$(val "$n" e2e_p50_ms)") | $(ms "$(val "$n" e2e_p99_ms)") |" \
+         "$(cpu_note "$n" e2e_msgs_per_s); order: $(or_na "$(val "$n" order_checked)")" \
+         "messages checked in $(or_na "$(val "$n" groups_seen)") groups," \
+         "$(or_na "$(val "$n" order_violations)") out of order," \
+         "$(or_na "$(val "$n" order_gaps)") gaps$(errors_note "$n") |" \
+         "$(fifo_target "$g") | $(yesno fifo_ok "$g") |"
+}
+
+# fair: the nine small groups must drain behind the flood in about the time
+# they take alone; "about" is at most 1.5 times (sharing each receive with
+# the flood alone costs 10/9).
+FAIR_RATIO_TARGET=1.5
+fair_ok() {
+    [ "$(val fair completed)" = 1 ] && [ "$(val fair errors)" = 0 ] &&
+        ge "$(val fair ratio)" 0.01 &&
+        awk -v r="$(val fair ratio)" -v t="$FAIR_RATIO_TARGET" \
+            'BEGIN { exit !(r <= t) }'
+}
+fair_row() {
+    local note
+    if [ -z "$(val fair ratio)" ]; then
+        note="not run"
+    else
+        note=$(awk -v a="$(val fair alone_ms)" -v b="$(val fair flooded_ms)" \
+            -v r="$(val fair ratio)" -v n="$(val fair rounds)" \
+            -v sp="$(val fair small_per_recv_flooded)" \
+            -v fp="$(val fair flood_per_recv)" \
+            -v pr="$(val fair preload_msgs_per_s)" \
+            -v pu="$(val fair preload_us_per_msg)" \
+            -v du="$(val fair drain_us_per_msg)" \
+            -v u="$(val fair unfair_est_ms)" \
+            -v s="$(val fair server_cpu_pct)" -v l="$(val fair loadgen_cpu_pct)" \
+            -v m="$(val fair machine_cpu_pct)" 'BEGIN {
+            o = m - s - l; if (o < 0) o = 0
+            printf "drained in %.1f ms behind the flood, %.1f ms alone", b, a
+            printf " (medians of %d rounds): %.2f times;", n, r
+            printf " a receive holding their messages held %.2f of them", sp
+            printf " + %.2f flood; without fair queues about %.0f ms.", fp, u
+            printf " Preload %.0f msg/s (%.0f µs per message),", pr, pu
+            printf " drain %.0f µs per message; over the scenario", du
+            printf " server CPU %.0f %%, loadgen %.0f %%, others %.0f %%", s, l, o
+            }')
+        [ "$(val fair completed)" = 1 ] || note="$note; INCOMPLETE"
+    fi
+    echo "| fair: 9 groups × 100 behind a $(or_na "$(val fair flood)")-message" \
+         "flood in a 10th group | — | — | — | $note$(errors_note fair) |" \
+         "≤ 1.5 × the time alone | $(yesno fair_ok) |"
+}
+
 table() {
     echo "| scenario | msgs/s | p50 | p99 | measured alongside | target | met? |"
     echo "|---|---:|---:|---:|---|---|---|"
-    echo "| send: SendMessage, $SEND_CONNS conns | $(or_na "$send_rate") |" \
-         "$(ms "$(val send p50_ms)") | $(ms "$send_p99") |" \
-         "p99.9 $(ms "$(val send p999_ms)"), $(cpu_note send msgs_per_s)$(errors_note send) |" \
-         "≥ 30,000 msg/s and p99 < 5 ms |" \
-         "$(yesno send_ok) |"
-    echo "| batch: end to end (deleted), send → receive latency |" \
-         "$(or_na "$batch_rate") | $(ms "$(val batch e2e_p50_ms)") |" \
-         "$(ms "$(val batch e2e_p99_ms)") |" \
-         "$(cpu_note batch e2e_msgs_per_s)$(errors_note batch) | ≥ 100,000 msg/s |" \
-         "$(yesno ge "$batch_rate" 100000) |"
-    echo "| batch: SendMessageBatch ×10, $PRODUCERS conns |" \
-         "$(or_na "$(val batch send_msgs_per_s)") |" \
-         "$(ms "$(val batch send_p50_ms)") | $(ms "$(val batch send_p99_ms)") |" \
-         "call latency | — | — |"
-    echo "| batch: ReceiveMessage ×10 (non-empty), $CONSUMERS conns |" \
-         "$(or_na "$(val batch recv_msgs_per_s)") |" \
-         "$(ms "$(val batch recv_p50_ms)") | $(ms "$(val batch recv_p99_ms)") |" \
-         "call latency | — | — |"
-    echo "| batch: DeleteMessageBatch ×10 | — |" \
-         "$(ms "$(val batch del_p50_ms)") | $(ms "$(val batch del_p99_ms)") |" \
-         "call latency | — | — |"
-    echo "| idle: $IDLE_CONNS long polls (20 s) | — | — | — |" \
-         "server CPU $(or_na "$idle_cpu") % of a core; RSS" \
-         "$(or_na "$(val idle rss_before_kb)") KiB before, $(or_na "$idle_rss") KiB" \
-         "with the polls open; polls open ≥ $(or_na "$(val idle polls_open_min)")$(errors_note idle) |" \
-         "< 2 % of a core | $(yesno lt "$idle_cpu" 2) |"
+    if selected send; then
+        echo "| send: SendMessage, $SEND_CONNS conns | $(or_na "$send_rate") |" \
+             "$(ms "$(val send p50_ms)") | $(ms "$send_p99") |" \
+             "p99.9 $(ms "$(val send p999_ms)"), $(cpu_note send msgs_per_s)$(errors_note send) |" \
+             "≥ 30,000 msg/s and p99 < 5 ms |" \
+             "$(yesno send_ok) |"
+    fi
+    if selected batch; then
+        echo "| batch: end to end (deleted), send → receive latency |" \
+             "$(or_na "$batch_rate") | $(ms "$(val batch e2e_p50_ms)") |" \
+             "$(ms "$(val batch e2e_p99_ms)") |" \
+             "$(cpu_note batch e2e_msgs_per_s)$(errors_note batch) | ≥ 100,000 msg/s |" \
+             "$(yesno ge "$batch_rate" 100000) |"
+        echo "| batch: SendMessageBatch ×10, $PRODUCERS conns |" \
+             "$(or_na "$(val batch send_msgs_per_s)") |" \
+             "$(ms "$(val batch send_p50_ms)") | $(ms "$(val batch send_p99_ms)") |" \
+             "call latency | — | — |"
+        echo "| batch: ReceiveMessage ×10 (non-empty), $CONSUMERS conns |" \
+             "$(or_na "$(val batch recv_msgs_per_s)") |" \
+             "$(ms "$(val batch recv_p50_ms)") | $(ms "$(val batch recv_p99_ms)") |" \
+             "call latency | — | — |"
+        echo "| batch: DeleteMessageBatch ×10 | — |" \
+             "$(ms "$(val batch del_p50_ms)") | $(ms "$(val batch del_p99_ms)") |" \
+             "call latency | — | — |"
+    fi
+    if selected fifo; then
+        for g in $FIFO_GROUPS; do fifo_row "$g"; done
+    fi
+    if selected fair; then
+        fair_row
+    fi
+    if selected idle; then
+        echo "| idle: $IDLE_CONNS long polls (20 s) | — | — | — |" \
+             "server CPU $(or_na "$idle_cpu") % of a core; RSS" \
+             "$(or_na "$(val idle rss_before_kb)") KiB before, $(or_na "$idle_rss") KiB" \
+             "with the polls open; polls open ≥" \
+             "$(or_na "$(val idle polls_open_min)")$(errors_note idle) |" \
+             "< 2 % of a core | $(yesno lt "$idle_cpu" 2) |"
+    fi
 }
 
 machine() {
@@ -226,17 +349,20 @@ mkdir -p "$RESULTS"
     echo
     machine
     echo
-    echo "Durations: send ${SEND_SECS} s, batch ${BATCH_SECS} s, idle ${IDLE_SECS} s,"
-    echo "each after a ${WARMUP} s warm-up; bodies are 1 KiB. The batch producers"
-    echo "pause while more than $BACKLOG messages are sent but not yet deleted, so"
-    echo "send → receive latency includes up to that much queueing."
+    echo "Scenarios run: $SCENARIOS."
+    echo "Durations: send ${SEND_SECS} s, batch ${BATCH_SECS} s, each fifo run ${FIFO_SECS} s,"
+    echo "idle ${IDLE_SECS} s, each after a ${WARMUP} s warm-up; bodies are 1 KiB."
+    echo "The batch and fifo producers pause while more than $BACKLOG messages are"
+    echo "sent but not yet deleted, so send → receive latency includes up to that"
+    echo "much queueing. fair preloads a flood of $FAIR_FLOOD messages and runs"
+    echo "$FAIR_ROUNDS drains of each kind (see bench/README.md)."
     echo
     table
     echo
     echo "## Raw load generator output"
     echo
     echo '```'
-    for s in idle send batch; do cat "$tmp/$s.out" 2>/dev/null || true; done
+    for s in "${ran[@]}"; do cat "$tmp/$s.out" 2>/dev/null || true; done
     echo '```'
 } >"$RESULTS/latest.md"
 
