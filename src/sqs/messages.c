@@ -580,33 +580,47 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
             return taken;
         }
     }
-    n = sqs_index_pick(q, (size_t)p->max, picked);
-    for (size_t i = 0; i < n; i++) {
-        sqs_message *m = picked[i];
-        if (now - m->sent_ms >= retention) {
-            store_delete_message(b, m->seq);
-            sqs_index_remove(svc, m);
-            sqs_message_free(svc, m);
-            continue;
+    /* Messages that expired or went to the dead-letter queue leave room:
+     * pick again (a bounded number of rounds) so a receive does not come
+     * back empty while the queue still holds visible messages.  With a
+     * visibility of 0 what was taken stays visible, so one round only. */
+    for (int round = 0; round < 8 && taken < (size_t)p->max; round++) {
+        size_t removed = 0;
+        n = sqs_index_pick(q, (size_t)p->max - taken, picked);
+        for (size_t i = 0; i < n; i++) {
+            sqs_message *m = picked[i];
+            if (now - m->sent_ms >= retention) {
+                store_delete_message(b, m->seq);
+                sqs_index_remove(svc, m);
+                sqs_message_free(svc, m);
+                removed++;
+                continue;
+            }
+            if (dead_letter(svc, q, m, b, now)) {
+                removed++;
+                continue;
+            }
+            m->receive_count++;
+            if (!m->first_receive_ms)
+                m->first_receive_ms = now;
+            m->received_ms = now;
+            random_bytes(&m->receipt_nonce, sizeof m->receipt_nonce);
+            if (!render_message(svc, m, p, list)) {
+                log_warn("sqs", "message payload missing, dropped queue=%s message_id=%s",
+                         q->name, m->message_id);
+                sqs_index_remove(svc, m);
+                sqs_message_free(svc, m);
+                removed++;
+                continue;
+            }
+            /* Visibility 0 leaves it visible: it moves to the back of the line. */
+            sqs_index_make_visible_at(svc, m, now + (int64_t)p->visibility * 1000, now);
+            store_update_message(b, m->seq, m->visible_at_ms, m->receive_count,
+                                 m->first_receive_ms);
+            got[taken++] = m;
         }
-        if (dead_letter(svc, q, m, b, now))
-            continue;
-        m->receive_count++;
-        if (!m->first_receive_ms)
-            m->first_receive_ms = now;
-        m->received_ms = now;
-        random_bytes(&m->receipt_nonce, sizeof m->receipt_nonce);
-        if (!render_message(svc, m, p, list)) {
-            log_warn("sqs", "message payload missing, dropped queue=%s message_id=%s", q->name,
-                     m->message_id);
-            sqs_index_remove(svc, m);
-            sqs_message_free(svc, m);
-            continue;
-        }
-        /* Visibility 0 leaves it visible: it moves to the back of the line. */
-        sqs_index_make_visible_at(svc, m, now + (int64_t)p->visibility * 1000, now);
-        store_update_message(b, m->seq, m->visible_at_ms, m->receive_count, m->first_receive_ms);
-        got[taken++] = m;
+        if (removed == 0 || n == 0 || p->visibility == 0)
+            break;
     }
     if (q->fifo && p->attempt_id && taken)
         sqs_fifo_attempt_record(q, p->attempt_id, got, taken, now);

@@ -799,3 +799,24 @@ def test_dead_letter_queue_with_visibility_expiry(sqs, queue):
     a = queue_attrs(sqs, src, "ApproximateNumberOfMessages",
                     "ApproximateNumberOfMessagesNotVisible")
     assert set(a.values()) == {"0"}
+
+
+def test_receive_is_not_empty_when_a_batch_goes_to_the_dlq(sqs, queue):
+    """Messages moved to the dead-letter queue by a receive make room for
+    others in the same receive instead of an empty answer."""
+    dlq = queue(suffix="dlq")
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    url = queue(attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": "old-%d" % i} for i in range(10)])
+    got = 0
+    while got < 10:
+        got += len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=1).get("Messages", []))
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(i), "MessageBody": "new-%d" % i} for i in range(3)])
+    time.sleep(1.3)
+    r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    assert sorted(m["Body"] for m in r.get("Messages", [])) == ["new-0", "new-1", "new-2"]
