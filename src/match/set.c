@@ -112,6 +112,13 @@ struct match_set {
     uint32_t epoch;
     uint32_t *gb_seen;
     uint32_t *e_seen;
+
+    /* While building: how many branches could be filed under each hash key,
+     * so that each branch picks its most selective field (open addressing,
+     * hash 0 marks a free slot). */
+    uint64_t *kc_hash;
+    uint32_t *kc_count;
+    size_t kc_cap;
 };
 
 /* ------------------------------------------------------------------ */
@@ -374,17 +381,92 @@ static int file_field(match_set *set, const match_field *f, uint32_t g)
     return 0;
 }
 
+/* The hash key a predicate of a hash-keyed field is filed under. */
+static uint64_t pred_hash(const match_field *f, const match_pred *p)
+{
+    double num = p->num == 0 ? 0 : p->num;
+    uint64_t h = key_hash(f->phash, pred_key(p), p->str.s, p->str.len, num);
+    return h ? h : 1;
+}
+
+static uint32_t *kc_slot(match_set *set, uint64_t h)
+{
+    size_t mask = set->kc_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        if (set->kc_hash[i] == h || set->kc_hash[i] == 0) {
+            set->kc_hash[i] = h;
+            return &set->kc_count[i];
+        }
+    }
+}
+
+/* How many branches share field f's keys: the candidates an event with one
+ * of its values would bring. */
+static uint64_t field_cost(match_set *set, const match_field *f)
+{
+    uint64_t cost = 0;
+    for (size_t i = 0; i < f->npreds; i++)
+        cost += set->kc_hash ? *kc_slot(set, pred_hash(f, &f->preds[i])) : 1;
+    return cost;
+}
+
+/* Counts, over every branch, each key of every hash-keyed field. */
+static int count_keys(match_set *set, size_t keys)
+{
+    set->kc_cap = 16;
+    while (set->kc_cap < keys * 2)
+        set->kc_cap *= 2;
+    set->kc_hash = calloc(set->kc_cap, sizeof *set->kc_hash);
+    set->kc_count = calloc(set->kc_cap, sizeof *set->kc_count);
+    if (!set->kc_hash || !set->kc_count)
+        return -1;
+    for (size_t g = 0; g < set->ngb; g++) {
+        const match_branch *b = set->gb[g].br;
+        for (size_t i = 0; i < b->n; i++) {
+            const match_field *f = b->f[i];
+            if (field_keyable(f) < 2)
+                continue;
+            for (size_t k = 0; k < f->npreds; k++)
+                (*kc_slot(set, pred_hash(f, &f->preds[k])))++;
+        }
+    }
+    return 0;
+}
+
+static void drop_counts(match_set *set)
+{
+    free(set->kc_hash);
+    free(set->kc_count);
+    set->kc_hash = NULL;
+    set->kc_count = NULL;
+    set->kc_cap = 0;
+}
+
 static int index_branch(match_set *set, uint32_t g)
 {
     const match_branch *b = set->gb[g].br;
     const match_field *best = NULL, *present = NULL;
     int best_level = 0;
+    uint64_t best_cost = 0;
 
+    /* Among hash-keyed fields, the one whose keys the fewest branches
+     * share (a shared "source" must not pull every event to every rule). */
     for (size_t i = 0; i < b->n; i++) {
         const match_field *f = b->f[i];
         int level = field_keyable(f);
-        if (level > best_level ||
-            (level && level == best_level && f->npreds < best->npreds)) {
+        if (level < 2)
+            continue;
+        uint64_t cost = field_cost(set, f);
+        if (!best || cost < best_cost || (cost == best_cost && level > best_level)) {
+            best = f;
+            best_level = level;
+            best_cost = cost;
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const match_field *f = b->f[i];
+        int level = field_keyable(f);
+        if (!best && level == 1) {
             best = f;
             best_level = level;
         }
@@ -457,19 +539,20 @@ static int build_index(match_set *set)
     if (!set->tab || !set->gb || !set->gb_seen || !set->e_seen)
         goto fail;
 
-    for (size_t i = 0; i < set->n; i++) {
-        for (size_t b = 0; b < set->e[i].p->nbr; b++) {
-            set->gb[set->ngb] = (set_branch){ (uint32_t)i,
-                                              &set->e[i].p->br[b] };
-            if (index_branch(set, (uint32_t)set->ngb) < 0)
-                goto fail;
-            set->ngb++;
-        }
-    }
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t b = 0; b < set->e[i].p->nbr; b++)
+            set->gb[set->ngb++] = (set_branch){ (uint32_t)i, &set->e[i].p->br[b] };
+    if (count_keys(set, keys) < 0)
+        goto fail;
+    for (size_t g = 0; g < set->ngb; g++)
+        if (index_branch(set, (uint32_t)g) < 0)
+            goto fail;
+    drop_counts(set);
     sort_numeric(set);
     set->dirty = false;
     return 0;
 fail:
+    drop_counts(set);
     drop_index(set);
     return -1;
 }

@@ -386,6 +386,43 @@ TEST(set_numeric_index_against_single)
     match_set_free(set);
 }
 
+static void count_hits(void *ctx, uint64_t id)
+{
+    (void)id;
+    (*(int *)ctx)++;
+}
+
+/* Rules that share their source and differ deeper in the event: each event
+ * reaches exactly its own rule (the index files them under the field that
+ * tells them apart). */
+TEST(set_shared_field_rules)
+{
+    match_set *set = match_set_new();
+    char pat[256], err[MATCH_ERR_MAX];
+
+    for (int i = 0; i < 2000; i++) {
+        snprintf(pat, sizeof pat, "{\"source\":[\"fo.app\"],\"detail\":{\"customer\":"
+                 "[\"c%d\"],\"tier\":[\"gold\",\"silver\"]}}", i);
+        match_pattern *p = match_compile(pat, strlen(pat), MATCH_EVENTBRIDGE, err, sizeof err);
+        CHECK(p != NULL);
+        CHECK_INT(match_set_add(set, (uint64_t)i + 1, p), 0);
+    }
+    for (int i = 0; i < 2000; i += 397) {
+        char ev[256];
+        int hits = 0;
+        snprintf(ev, sizeof ev, "{\"source\":\"fo.app\",\"detail\":{\"customer\":\"c%d\","
+                 "\"tier\":\"gold\"}}", i);
+        CHECK_INT(match_set_run(set, ev, strlen(ev), count_hits, &hits), 1);
+        CHECK_INT(hits, 1);
+    }
+    const char *other = "{\"source\":\"fo.app\",\"detail\":{\"customer\":\"c7\","
+                        "\"tier\":\"bronze\"}}";
+    int hits = 0;
+    match_set_run(set, other, strlen(other), count_hits, &hits);
+    CHECK_INT(hits, 0);
+    match_set_free(set);
+}
+
 int main(void)
 {
     RUN(set_agrees_with_single_matching);
@@ -394,5 +431,6 @@ int main(void)
     RUN(set_many_rules);
     RUN(set_randomized_against_single);
     RUN(set_numeric_index_against_single);
+    RUN(set_shared_field_rules);
     return check_report();
 }
