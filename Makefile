@@ -6,6 +6,8 @@
 #   make test       install what the suite needs, then unit + end-to-end tests
 #   make run        install what the server needs, build, run on ./data
 #   make bench      the benchmark (see bench/README.md)
+#   make bench-compare  sluice beside RabbitMQ, Redis, NATS and SQS emulators
+#   make torture    SIGKILL under load, 50 times, with a ledger check
 #
 # Sources are discovered: every src/**/*.c except src/main.c goes into a
 # static library that the server, the unit tests and the fuzzers link.
@@ -45,11 +47,11 @@ LIB_OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 LIB_OBJ_ASAN := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all asan unit test e2e run deps clean bench help fmt
+.PHONY: all asan unit test e2e run deps clean bench bench-compare torture help fmt
 all: build/sluice
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,11p' Makefile
 
 build/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -92,6 +94,7 @@ test:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all asan
 	$(MAKE) --no-print-directory unit
+	TORTURE_SHORT=1 SKIP_BUILD=1 tests/torture/run.sh
 	scripts/run-e2e.sh
 
 run:
@@ -103,6 +106,16 @@ bench:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
 	bench/run.sh
+
+bench-compare:
+	scripts/install-deps.sh all
+	$(MAKE) --no-print-directory all
+	bench/compare/run.sh
+
+torture:
+	scripts/install-deps.sh all
+	$(MAKE) --no-print-directory all
+	tests/torture/run.sh
 
 fmt:
 	clang-format -i $(shell find src tests/unit bench -name '*.[ch]')
