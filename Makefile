@@ -97,10 +97,11 @@ test:
 	TORTURE_SHORT=1 SKIP_BUILD=1 tests/torture/run.sh
 	scripts/run-e2e.sh
 
+# make run ARGS="--port 4700 --data-dir /tmp/sluice" passes flags to serve.
 run:
 	scripts/install-deps.sh build
 	$(MAKE) --no-print-directory all
-	build/sluice serve
+	build/sluice serve $(ARGS)
 
 bench:
 	scripts/install-deps.sh all
