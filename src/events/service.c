@@ -91,6 +91,8 @@ api_service *events_api_service(events_service *svc)
     a->query_rules = NULL;
     a->actions = events_actions;
     a->ctx = svc;
+    a->commit_error = AWS_ERR_EVENTS_INTERNAL;
+    a->commit_message = "An internal error occurred.";
     return a;
 }
 
@@ -392,26 +394,9 @@ static void rule_fire(evutil_socket_t fd, short what, void *arg)
 
 /* --- commits --------------------------------------------------------------------- */
 
-static void commit_done(void *arg, int status)
-{
-    api_call *call = arg;
-
-    if (status != 0) {
-        json_decref(call->output);
-        call->output = NULL;
-        api_fail(call, AWS_ERR_EVENTS_INTERNAL, "An internal error occurred.");
-    }
-    api_finish(call);
-}
-
 api_status events_commit_and_finish(events_service *svc, api_call *call, store_batch *b)
 {
-    if (store_batch_empty(b)) {
-        store_batch_free(b);
-        return API_DONE;
-    }
-    store_submit(svc->store, b, commit_done, call);
-    return API_PENDING;
+    return api_commit_and_finish(call, svc->store, b);
 }
 
 /* --- loading --------------------------------------------------------------------- */

@@ -72,6 +72,8 @@ api_service *scheduler_api_service(scheduler_service *svc)
     a->query_rules = NULL;
     a->actions = scheduler_actions;
     a->ctx = svc;
+    a->commit_error = AWS_ERR_SCHEDULER_INTERNAL;
+    a->commit_message = "The request could not be stored; try again.";
     return a;
 }
 
@@ -284,28 +286,10 @@ void scheduler_schedule_store(scheduler_service *svc, store_batch *b,
 
 /* --- commits ---------------------------------------------------------------- */
 
-static void commit_done(void *arg, int status)
-{
-    api_call *call = arg;
-
-    if (status != 0) {
-        json_decref(call->output);
-        call->output = NULL;
-        api_fail(call, AWS_ERR_SCHEDULER_INTERNAL,
-                 "The request could not be stored; try again.");
-    }
-    api_finish(call);
-}
-
 api_status scheduler_commit_and_finish(scheduler_service *svc, api_call *call,
                                        store_batch *b)
 {
-    if (store_batch_empty(b)) {
-        store_batch_free(b);
-        return API_DONE;
-    }
-    store_submit(svc->store, b, commit_done, call);
-    return API_PENDING;
+    return api_commit_and_finish(call, svc->store, b);
 }
 
 /* --- loading ---------------------------------------------------------------- */

@@ -180,6 +180,8 @@ api_service *sns_api_service(sns_service *svc)
     a->query_rules = &sns_query_rules;
     a->actions = sns_actions;
     a->ctx = svc;
+    a->commit_error = AWS_ERR_SNS_INTERNAL;
+    a->commit_message = "Internal Error";
     return a;
 }
 
@@ -319,26 +321,9 @@ void sns_topic_unlink(sns_service *svc, sns_topic *t)
     svc->topic_grave = t;
 }
 
-static void commit_done(void *arg, int status)
-{
-    api_call *call = arg;
-
-    if (status != 0) {
-        json_decref(call->output);
-        call->output = NULL;
-        api_fail(call, AWS_ERR_SNS_INTERNAL, "Internal Error");
-    }
-    api_finish(call);
-}
-
 api_status sns_commit_and_finish(sns_service *svc, api_call *call, store_batch *b)
 {
-    if (store_batch_empty(b)) {
-        store_batch_free(b);
-        return API_DONE;
-    }
-    store_submit(svc->store, b, commit_done, call);
-    return API_PENDING;
+    return api_commit_and_finish(call, svc->store, b);
 }
 
 void sns_base_url(const api_call *call, char *out, size_t n)

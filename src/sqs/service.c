@@ -115,6 +115,8 @@ api_service *sqs_api_service(sqs_service *svc)
     a->query_rules = &sqs_query_rules;
     a->actions = sqs_actions;
     a->ctx = svc;
+    a->commit_error = AWS_ERR_SERVICE_UNAVAILABLE;
+    a->commit_message = "The request has failed due to a temporary failure of the server.";
     return a;
 }
 
@@ -295,27 +297,9 @@ char *sqs_queue_doc(const sqs_queue *q)
 
 /* --- commits ------------------------------------------------------------------ */
 
-static void commit_done(void *arg, int status)
-{
-    api_call *call = arg;
-
-    if (status != 0) {
-        json_decref(call->output);
-        call->output = NULL;
-        api_fail(call, AWS_ERR_SERVICE_UNAVAILABLE,
-                 "The request has failed due to a temporary failure of the server.");
-    }
-    api_finish(call);
-}
-
 api_status sqs_commit_and_finish(sqs_service *svc, api_call *call, store_batch *batch)
 {
-    if (store_batch_empty(batch)) {
-        store_batch_free(batch);
-        return API_DONE;
-    }
-    store_submit(svc->store, batch, commit_done, call);
-    return API_PENDING;
+    return api_commit_and_finish(call, svc->store, batch);
 }
 
 /* --- loading -------------------------------------------------------------------- */

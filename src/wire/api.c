@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "store/store.h"
 
 const api_action *api_find_action(const api_service *svc, const char *name)
 {
@@ -23,6 +24,30 @@ const api_action *api_find_action(const api_service *svc, const char *name)
         if (strcmp(a->name, name) == 0)
             return a;
     return NULL;
+}
+
+static void commit_done(void *arg, int status)
+{
+    api_call *call = arg;
+
+    if (status != 0) {
+        json_decref(call->output);
+        call->output = NULL;
+        api_fail(call, call->service->commit_error, "%s",
+                 call->service->commit_message ? call->service->commit_message
+                                               : "The request could not be stored.");
+    }
+    api_finish(call);
+}
+
+api_status api_commit_and_finish(api_call *call, store *st, store_batch *b)
+{
+    if (store_batch_empty(b)) {
+        store_batch_free(b);
+        return API_DONE;
+    }
+    store_submit(st, b, commit_done, call);
+    return API_PENDING;
 }
 
 api_status api_fail(api_call *call, aws_error_id err, const char *fmt, ...)

@@ -79,9 +79,20 @@ typedef struct api_service {
     const struct query_rules *query_rules;
     const api_action *actions;   /* NULL-terminated */
     void *ctx;                   /* the service's state, owned by it */
+    /* The error a call gets when its commit fails (a full disk, say). */
+    aws_error_id commit_error;
+    const char *commit_message;
 } api_service;
 
 const api_action *api_find_action(const api_service *svc, const char *name);
+
+struct store;
+struct store_batch;
+/* Commits b and answers the call from the commit's completion, so the
+ * answer never leaves before the change is durable; a failed commit
+ * answers with the service's commit_error.  An empty batch answers at once.
+ * Takes ownership of b; returns what the handler returns. */
+api_status api_commit_and_finish(api_call *call, struct store *st, struct store_batch *b);
 
 /* Sets the call's error; returns API_DONE so handlers can `return api_fail(...)`. */
 api_status api_fail(api_call *call, aws_error_id err, const char *fmt, ...)
