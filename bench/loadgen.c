@@ -2,7 +2,9 @@
  * loadgen.c - load generator for sluice's SQS API (AWS JSON 1.0 protocol).
  *
  * Build (bench/run.sh does this):
- *   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
+ *   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+ *      bench/loadgen.c bench/lib/hist.c bench/lib/httpload.c \
+ *      bench/lib/procstat.c \
  *      $(pkg-config --cflags --libs jansson) -lpthread -o build/loadgen
  *
  * Scenarios (first argument):
@@ -43,7 +45,9 @@
  * scanner rather than jansson (which cost more CPU than the kernel here);
  * the small setup and DeleteMessageBatch answers use jansson. Every loop is
  * bounded: by the window's end, by per-call deadlines, and by size caps on
- * buffers. Only loopback addresses are accepted.
+ * buffers. Only loopback addresses are accepted. The HTTP client machinery,
+ * the histograms and the /proc sampling live in bench/lib/, shared with
+ * bench/fanout/fanout.c.
  *
  * fair runs in phases (preload, then drain rounds) on the same engine: a
  * phase ends when its work is done (g_stop, set by whichever thread sees it)
@@ -52,9 +56,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -62,12 +63,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "hist.h"
+#include "httpload.h"
+#include "procstat.h"
 
 #define LG_BATCH 10              /* entries per SendMessageBatch */
 #define LG_MAX_CONNS 20000
@@ -87,103 +90,6 @@
 #define LG_BODY_GRP (sizeof LG_BODY_TAG - 1 + LG_TS_DIGITS + 1)
 #define LG_BODY_SEQ (LG_BODY_GRP + LG_GRP_DIGITS + 1)
 #define LG_BODY_MIN (LG_BODY_SEQ + LG_SEQ_DIGITS + 1)
-
-/* ---- time ---------------------------------------------------------------- */
-
-static uint64_t lg_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void lg_sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000ull),
-                          (long)(ns % 1000000000ull)};
-
-    nanosleep(&ts, NULL);
-}
-
-/* ---- histogram ----------------------------------------------------------- */
-
-#define HIST_SUB_BITS 5
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_MAX_EXP 42 /* values clamp below 2^42 ns (~73 minutes) */
-#define HIST_BUCKETS ((HIST_MAX_EXP - HIST_SUB_BITS + 1) * HIST_SUB)
-
-struct lg_hist {
-    uint64_t n;
-    uint64_t max;
-    uint64_t sum;
-    uint64_t b[HIST_BUCKETS];
-};
-
-static unsigned hist_index(uint64_t v)
-{
-    unsigned e;
-
-    if (v < HIST_SUB)
-        return (unsigned)v;
-    if (v >> HIST_MAX_EXP)
-        v = (1ull << HIST_MAX_EXP) - 1;
-    e = 63u - (unsigned)__builtin_clzll(v);
-    return (e - HIST_SUB_BITS + 1) * HIST_SUB +
-           (unsigned)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
-}
-
-/* Midpoint of bucket idx, the value reported for anything in it. */
-static uint64_t hist_value(unsigned idx)
-{
-    unsigned e, sub;
-
-    if (idx < HIST_SUB)
-        return idx;
-    e = idx / HIST_SUB + HIST_SUB_BITS - 1;
-    sub = idx % HIST_SUB;
-    return ((uint64_t)(HIST_SUB + sub) << (e - HIST_SUB_BITS)) +
-           ((1ull << (e - HIST_SUB_BITS)) >> 1);
-}
-
-static void hist_add(struct lg_hist *h, uint64_t v)
-{
-    h->n++;
-    h->sum += v;
-    if (v > h->max)
-        h->max = v;
-    h->b[hist_index(v)]++;
-}
-
-static void hist_merge(struct lg_hist *dst, const struct lg_hist *src)
-{
-    dst->n += src->n;
-    dst->sum += src->sum;
-    if (src->max > dst->max)
-        dst->max = src->max;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        dst->b[i] += src->b[i];
-}
-
-/* Value at quantile q (0..1) in ns, 0 when empty; never above the max. */
-static uint64_t hist_quantile(const struct lg_hist *h, double q)
-{
-    uint64_t rank, seen = 0;
-
-    if (h->n == 0)
-        return 0;
-    rank = (uint64_t)(q * (double)h->n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->b[i];
-        if (seen >= rank) {
-            uint64_t v = hist_value(i);
-            return v > h->max ? h->max : v;
-        }
-    }
-    return h->max;
-}
 
 static double ms(uint64_t ns)
 {
@@ -266,8 +172,8 @@ static _Atomic uint64_t g_done_ns;
 /* ---- per-worker statistics ----------------------------------------------- */
 
 struct lg_stats {
-    struct lg_hist lat[CALL_N];
-    struct lg_hist e2e;
+    struct hist lat[CALL_N];
+    struct hist e2e;
     uint64_t calls[CALL_N];
     uint64_t msgs_sent;
     uint64_t msgs_recv;
@@ -310,117 +216,6 @@ static void note_error(struct lg_stats *st, const char *what, const char *p,
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-struct http_resp {
-    int status;
-    char *body;
-    size_t body_len;
-    size_t consumed; /* bytes of the input this response used */
-    bool close;
-};
-
-static bool hdr_is(const char *line, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-
-    return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
-}
-
-/* Chunked body at p (n bytes available): returns the encoded length when
- * complete, 0 when more is needed, -1 when malformed. Decodes in place into
- * p when decode is set (*out_len gets the decoded length). */
-static long http_chunked(char *p, size_t n, bool decode, size_t *out_len)
-{
-    size_t pos = 0, out = 0;
-
-    for (int guard = 0; guard < 1000000; guard++) {
-        char *end = memmem(p + pos, n - pos, "\r\n", 2);
-        unsigned long sz;
-        char *q;
-
-        if (!end)
-            return 0;
-        sz = strtoul(p + pos, &q, 16);
-        if (q == p + pos)
-            return -1;
-        pos = (size_t)(end - p) + 2;
-        if (sz == 0) {
-            /* no trailers supported: expect the final CRLF */
-            if (n - pos < 2)
-                return 0;
-            if (memcmp(p + pos, "\r\n", 2) != 0)
-                return -1;
-            if (out_len)
-                *out_len = out;
-            return (long)(pos + 2);
-        }
-        if (n - pos < sz + 2)
-            return 0;
-        if (decode)
-            memmove(p + out, p + pos, sz);
-        out += sz;
-        pos += sz + 2;
-    }
-    return -1;
-}
-
-/* Parses one response from buf. Returns 1 when complete (r filled), 0 when
- * more bytes are needed, -1 when malformed. The body may be decoded in place
- * (chunked), so buf must stay unchanged between calls until 1 is returned. */
-static int http_parse(char *buf, size_t len, struct http_resp *r)
-{
-    char *hend = memmem(buf, len, "\r\n\r\n", 4);
-    char *line, *eol;
-    long clen = -1;
-    bool chunked = false;
-    size_t hlen;
-
-    if (!hend)
-        return len > 65536 ? -1 : 0;
-    hlen = (size_t)(hend - buf) + 4;
-    memset(r, 0, sizeof *r);
-    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0)
-        return -1;
-    r->status = atoi(buf + 9);
-    if (memcmp(buf, "HTTP/1.0", 8) == 0)
-        r->close = true;
-    line = (char *)memmem(buf, hlen, "\r\n", 2) + 2;
-    while (line < hend + 2) {
-        size_t n;
-        eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
-        if (!eol)
-            break;
-        n = (size_t)(eol - line);
-        if (hdr_is(line, n, "content-length"))
-            clen = strtol(line + 15, NULL, 10);
-        else if (hdr_is(line, n, "transfer-encoding") &&
-                 memmem(line, n, "chunked", 7))
-            chunked = true;
-        else if (hdr_is(line, n, "connection") && memmem(line, n, "close", 5))
-            r->close = true;
-        line = eol + 2;
-    }
-    r->body = buf + hlen;
-    if (chunked) {
-        long used = http_chunked(r->body, len - hlen, false, NULL);
-        if (used <= 0)
-            return (int)used;
-        http_chunked(r->body, len - hlen, true, &r->body_len);
-        r->consumed = hlen + (size_t)used;
-        return 1;
-    }
-    if (clen < 0) {
-        if (r->status == 204 || r->status == 304 || r->status < 200)
-            clen = 0;
-        else
-            return -1; /* read-until-close bodies are not supported */
-    }
-    if (len - hlen < (size_t)clen)
-        return 0;
-    r->body_len = (size_t)clen;
-    r->consumed = hlen + (size_t)clen;
-    return 1;
-}
-
 /* Writes a POST / request with an AWS JSON 1.0 target into dst. Returns the
  * length, or 0 when dst is too small. */
 static size_t http_build(char *dst, size_t cap, const char *op,
@@ -444,75 +239,6 @@ static size_t http_build(char *dst, size_t cap, const char *op,
     return (size_t)n + blen;
 }
 
-static int tcp_connect(bool nonblock)
-{
-    struct sockaddr_in sa;
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)g_cfg.port);
-    inet_pton(AF_INET, g_cfg.host, &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Blocking one-shot request (setup and teardown calls). req is a complete
- * request. Returns the HTTP status, or -1; *out gets the body as a new
- * NUL-terminated string the caller frees (NULL on failure). */
-static int http_once(const char *req, size_t req_len, char **out)
-{
-    struct timeval tv = {5, 0};
-    size_t cap = 1u << 16, len = 0, off = 0;
-    char *buf = NULL;
-    int fd, status = -1;
-    struct http_resp r;
-
-    *out = NULL;
-    fd = tcp_connect(false);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    while (off < req_len) {
-        ssize_t w = write(fd, req + off, req_len - off);
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
-    buf = malloc(cap + 1);
-    while (buf && len < cap) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        int rc;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        rc = http_parse(buf, len, &r);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            memmove(buf, r.body, r.body_len);
-            buf[r.body_len] = '\0';
-            *out = buf;
-            buf = NULL;
-            status = r.status;
-            break;
-        }
-    }
-done:
-    free(buf);
-    close(fd);
-    return status;
-}
-
 /* One SQS JSON call with a blocking socket; returns the parsed response body
  * (caller owns it; NULL on failure) and the status in *status. */
 static json_t *sqs_call(const char *op, json_t *req_body, int *status)
@@ -529,7 +255,8 @@ static json_t *sqs_call(const char *op, json_t *req_body, int *status)
     req = malloc(cap);
     len = req ? http_build(req, cap, op, body, strlen(body)) : 0;
     if (len) {
-        *status = http_once(req, len, &resp);
+        *status = hl_once(g_cfg.host, g_cfg.port, req, len, 5, 1u << 16,
+                          &resp);
         if (resp)
             out = json_loads(resp, 0, NULL);
     }
@@ -556,15 +283,11 @@ struct lg_worker;
 
 struct lg_conn {
     struct lg_worker *w;
-    int fd;
     enum lg_role role;
     enum lg_cstate st;
     enum lg_call call;
-    bool want_out;      /* EPOLLOUT registered */
     bool poll_open;     /* counted in g_polls_open */
     int reserved;       /* messages counted in g_outstanding by this call */
-    uint64_t t_issue;
-    uint64_t deadline;
     uint64_t retry_at;
     char *req;          /* the request this role repeats */
     size_t req_len;
@@ -577,12 +300,7 @@ struct lg_conn {
     long small_pending; /* fair consumers: small-group messages to delete */
     char *dyn;          /* DeleteMessageBatch request */
     size_t dyn_cap;
-    const char *out;
-    size_t out_len;
-    size_t out_off;
-    char *in;
-    size_t in_len;
-    size_t in_cap;
+    struct hl_io io;    /* socket, request, response buffer, deadline */
 };
 
 struct lg_worker {
@@ -600,13 +318,7 @@ static void conn_next(struct lg_conn *c, uint64_t now);
 
 static void conn_close(struct lg_conn *c)
 {
-    if (c->fd >= 0) {
-        epoll_ctl(c->w->ep, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
-    }
-    c->fd = -1;
-    c->want_out = false;
-    c->in_len = 0;
+    hl_io_close(&c->io, c->w->ep);
     if (c->poll_open) {
         atomic_fetch_sub(&g_polls_open, 1);
         c->poll_open = false;
@@ -632,70 +344,23 @@ static void conn_fail(struct lg_conn *c, uint64_t now, uint64_t *counter)
     c->retry_at = now + LG_RETRY_NS;
 }
 
-static void conn_interest(struct lg_conn *c, bool out)
-{
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u),
-                             .data.ptr = c};
-
-    if (c->want_out == out)
-        return;
-    epoll_ctl(c->w->ep, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = out;
-}
+static const struct hl_handler lg_io; /* defined after on_response */
 
 static void conn_open(struct lg_conn *c, uint64_t now)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-
-    c->fd = tcp_connect(true);
-    if (c->fd < 0 || epoll_ctl(c->w->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+    if (hl_io_open(&c->io, c->w->ep, c, g_cfg.host, g_cfg.port,
+                   now + LG_CONNECT_NS) < 0)
         conn_fail(c, now, &c->w->st->conn_err);
-        return;
-    }
-    c->want_out = true;
-    c->st = CS_CONNECTING;
-    c->deadline = now + LG_CONNECT_NS;
-}
-
-static void conn_write(struct lg_conn *c, uint64_t now)
-{
-    for (int i = 0; i < 1000 && c->out_off < c->out_len; i++) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            conn_interest(c, true);
-            return;
-        }
-        if (n <= 0) {
-            conn_fail(c, now, &c->w->st->conn_err);
-            return;
-        }
-        c->out_off += (size_t)n;
-    }
-    if (c->out_off < c->out_len) {
-        conn_interest(c, true);
-        return;
-    }
-    conn_interest(c, false);
-    if (c->call == CALL_POLL && !c->poll_open) {
-        c->poll_open = true;
-        atomic_fetch_add(&g_polls_open, 1);
-    }
+    else
+        c->st = CS_CONNECTING;
 }
 
 static void conn_issue(struct lg_conn *c, enum lg_call call, const char *buf,
                        size_t len, uint64_t now, uint64_t timeout)
 {
     c->call = call;
-    c->out = buf;
-    c->out_len = len;
-    c->out_off = 0;
-    c->t_issue = now;
-    c->deadline = now + timeout;
     c->st = CS_BUSY;
-    conn_write(c, now);
+    hl_io_send(&c->io, c->w->ep, c, &lg_io, buf, len, now, now + timeout);
 }
 
 /* Writes v as width zero-padded decimal digits at p (the low digits when
@@ -1116,8 +781,9 @@ static int build_delete(struct lg_conn *c, const char *body, size_t blen,
         c->dyn = d;
         c->dyn_cap = need;
     }
-    c->out_len = http_build(c->dyn, c->dyn_cap, "DeleteMessageBatch", s, pos);
-    return c->out_len ? n : -1;
+    c->io.out_len = http_build(c->dyn, c->dyn_cap, "DeleteMessageBatch", s,
+                               pos);
+    return c->io.out_len ? n : -1;
 }
 
 static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
@@ -1142,7 +808,7 @@ static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
                     c->small_pending;
         uint64_t zero = 0;
         if (done >= g_small_target &&
-            atomic_compare_exchange_strong(&g_done_ns, &zero, lg_now()))
+            atomic_compare_exchange_strong(&g_done_ns, &zero, hl_now_ns()))
             atomic_store(&g_stop, true);
     }
     c->small_pending = 0;
@@ -1150,7 +816,7 @@ static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
 
 /* Handles a complete 200 answer; returns false when the connection should
  * be dropped instead of continuing. */
-static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
+static bool on_ok(struct lg_conn *c, const struct hl_resp *r, uint64_t now,
                   bool win)
 {
     struct lg_stats *st = c->w->st;
@@ -1205,7 +871,7 @@ static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
             st->mixed_flood += (uint64_t)(n - c->small_pending);
         }
         if (!r->close)
-            conn_issue(c, CALL_DELETE_BATCH, c->dyn, c->out_len, now,
+            conn_issue(c, CALL_DELETE_BATCH, c->dyn, c->io.out_len, now,
                        LG_CALL_NS);
         return false;
     case CALL_DELETE_BATCH:
@@ -1219,7 +885,7 @@ static bool on_ok(struct lg_conn *c, const struct http_resp *r, uint64_t now,
 }
 
 /* A complete response arrived for the call in flight. */
-static void on_response(struct lg_conn *c, const struct http_resp *r,
+static void on_response(struct lg_conn *c, const struct hl_resp *r,
                         uint64_t now)
 {
     struct lg_stats *st = c->w->st;
@@ -1235,7 +901,7 @@ static void on_response(struct lg_conn *c, const struct http_resp *r,
             st->calls[c->call]++;
             if (!(c->call == CALL_RECEIVE && c->role == ROLE_CONSUMER &&
                   memmem(r->body, r->body_len, "\"Messages\"", 10) == NULL))
-                hist_add(&st->lat[c->call], now - c->t_issue);
+                hist_add(&st->lat[c->call], now - c->io.t_issue);
         }
         next = on_ok(c, r, now, win);
     } else {
@@ -1260,71 +926,52 @@ static void on_response(struct lg_conn *c, const struct http_resp *r,
         conn_next(c, now);
 }
 
-static void conn_readable(struct lg_conn *c, uint64_t now)
+/* The callbacks of bench/lib/httpload.c; the owner is the connection. */
+static void io_ready(void *owner, uint64_t now)
 {
-    struct http_resp r;
-    ssize_t n;
-    int rc;
+    struct lg_conn *c = owner;
 
-    for (int i = 0; i < 64; i++) {
-        if (c->in_cap - c->in_len < 4096) {
-            size_t ncap = c->in_cap * 2;
-            char *p = ncap <= LG_IN_MAX ? realloc(c->in, ncap) : NULL;
-            if (!p) {
-                conn_fail(c, now, &c->w->st->bad_resp);
-                return;
-            }
-            c->in = p;
-            c->in_cap = ncap;
-        }
-        n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0 || c->st != CS_BUSY) {
-            /* EOF, error, or bytes nobody asked for */
-            conn_fail(c, now, &c->w->st->conn_err);
-            return;
-        }
-        c->in_len += (size_t)n;
-        rc = http_parse(c->in, c->in_len, &r);
-        if (rc < 0) {
-            note_error(c->w->st, "malformed HTTP response", NULL, 0);
-            conn_fail(c, now, &c->w->st->bad_resp);
-            return;
-        }
-        if (rc == 1) {
-            if (r.consumed != c->in_len) {
-                conn_fail(c, now, &c->w->st->bad_resp);
-                return;
-            }
-            c->in_len = 0;
-            on_response(c, &r, now);
-            return;
-        }
+    c->st = CS_READY;
+    conn_next(c, now);
+}
+
+/* A long poll counts as open once all of its request is out. */
+static void io_sent(void *owner, uint64_t now)
+{
+    struct lg_conn *c = owner;
+
+    (void)now;
+    if (c->call == CALL_POLL && !c->poll_open) {
+        c->poll_open = true;
+        atomic_fetch_add(&g_polls_open, 1);
     }
 }
 
+static void io_response(void *owner, const struct hl_resp *r, uint64_t now)
+{
+    on_response(owner, r, now);
+}
+
+/* Socket trouble (EOF, errors, bytes nobody asked for) counts as a
+ * connection error, anything wrong with a response as a bad reply. */
+static void io_fail(void *owner, uint64_t now, enum hl_fail why)
+{
+    struct lg_conn *c = owner;
+    struct lg_stats *st = c->w->st;
+    bool sock = why == HL_FAIL_SOCKET || why == HL_FAIL_UNASKED;
+
+    if (why == HL_FAIL_MALFORMED)
+        note_error(st, "malformed HTTP response", NULL, 0);
+    conn_fail(c, now, sock ? &st->conn_err : &st->bad_resp);
+}
+
+static const struct hl_handler lg_io = {io_ready, io_sent, io_response,
+                                        io_fail};
+
 static void conn_event(struct lg_conn *c, uint32_t ev, uint64_t now)
 {
-    if (c->st == CS_CONNECTING) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err || (ev & (EPOLLERR | EPOLLHUP))) {
-            conn_fail(c, now, &c->w->st->conn_err);
-            return;
-        }
-        c->st = CS_READY;
-        conn_interest(c, false);
-        conn_next(c, now);
-        return;
-    }
-    if ((ev & EPOLLOUT) && c->st == CS_BUSY && c->out_off < c->out_len)
-        conn_write(c, now);
-    if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-        conn_readable(c, now);
+    hl_io_event(&c->io, c->w->ep, c, ev, c->st == CS_CONNECTING,
+                c->st == CS_BUSY, LG_IN_MAX, &lg_io, now);
 }
 
 /* ---- worker loop --------------------------------------------------------- */
@@ -1353,7 +1000,7 @@ static bool worker_scan(struct lg_worker *w, uint64_t now)
             break;
         case CS_CONNECTING:
         case CS_BUSY:
-            if (now > c->deadline)
+            if (now > c->io.deadline)
                 conn_fail(c, now, &w->st->timeouts);
             break;
         case CS_PAUSED:
@@ -1371,7 +1018,7 @@ static void *worker_main(void *arg)
 {
     struct lg_worker *w = arg;
     struct epoll_event evs[256];
-    uint64_t now = lg_now(), last_scan = 0;
+    uint64_t now = hl_now_ns(), last_scan = 0;
     bool timed = true;
 
     while (now < g_win_end && !atomic_load(&g_stop)) {
@@ -1382,85 +1029,13 @@ static void *worker_main(void *arg)
             last_scan = now;
         }
         n = epoll_wait(w->ep, evs, 256, tmo);
-        now = lg_now();
+        now = hl_now_ns();
         for (int i = 0; i < n; i++)
             conn_event(evs[i].data.ptr, evs[i].events, now);
     }
     for (size_t i = 0; i < w->nconns; i++)
         conn_close(&w->conns[i]);
     return NULL;
-}
-
-/* ---- /proc sampling ------------------------------------------------------ */
-
-/* utime+stime of pid in clock ticks, or -1. */
-static long long proc_cpu_ticks(int pid)
-{
-    char path[64], buf[2048], *p;
-    unsigned long long ut = 0, st = 0;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    /* after ")": state(3) ... utime is field 14, stime 15 */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
-
-/* Resident set size of pid in KiB, or -1. */
-static long proc_rss_kb(int pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
-/* Machine-wide CPU ticks from /proc/stat: *busy (user, nice, system, irq,
- * softirq) and *steal (taken by the hypervisor). Returns 0, or -1. */
-static int proc_machine_ticks(long long *busy, long long *steal)
-{
-    long long v[8] = {0};
-    FILE *f = fopen("/proc/stat", "r");
-    int n;
-
-    if (!f)
-        return -1;
-    n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0],
-               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    if (n < 8)
-        return -1;
-    *busy = v[0] + v[1] + v[2] + v[5] + v[6];
-    *steal = v[7];
-    return 0;
-}
-
-static double self_cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* ---- setup calls --------------------------------------------------------- */
@@ -1504,40 +1079,21 @@ static void queue_delete(void)
 
 static int wait_healthy(void)
 {
-    char req[256];
-    uint64_t end = lg_now() + (uint64_t)(g_cfg.duration * 1e9);
-    int n = snprintf(req, sizeof req,
-                     "GET /_sluice/health HTTP/1.1\r\nHost: %s:%d\r\n"
-                     "Connection: close\r\n\r\n", g_cfg.host, g_cfg.port);
+    bool ok = hl_wait_healthy(g_cfg.host, g_cfg.port, g_cfg.duration);
 
-    for (int i = 0; i < 100000 && lg_now() < end; i++) {
-        char *body = NULL;
-        int status = http_once(req, (size_t)n, &body);
-        free(body);
-        if (status == 200) {
-            printf("RESULT scenario=wait healthy=1\n");
-            return 0;
-        }
-        lg_sleep_ns(100000000ull);
-    }
-    printf("RESULT scenario=wait healthy=0\n");
-    return 1;
+    printf("RESULT scenario=wait healthy=%d\n", ok ? 1 : 0);
+    return ok ? 0 : 1;
 }
 
 static int free_port(void)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = hl_free_port();
 
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+    if (port < 0) {
         perror("loadgen: freeport");
         return 1;
     }
-    printf("%d\n", ntohs(sa.sin_port));
-    close(fd);
+    printf("%d\n", port);
     return 0;
 }
 
@@ -1591,14 +1147,14 @@ static int setup_workers(struct lg_run *run, int nprod, int ncons, int nother,
             struct lg_worker *w = &run->w[k % run->nworkers];
             struct lg_conn *c = &w->conns[w->nconns++];
             c->w = w;
-            c->fd = -1;
+            c->io.fd = -1;
             c->role = roles[i];
             c->prod_idx = j;
             c->prod_count = nprod;
             c->st = CS_DOWN;
-            c->in_cap = 16384;
-            c->in = malloc(c->in_cap);
-            if (!c->in || conn_template(c) < 0)
+            c->io.in_cap = 16384;
+            c->io.in = malloc(c->io.in_cap);
+            if (!c->io.in || conn_template(c) < 0)
                 return -1;
         }
     }
@@ -1612,7 +1168,7 @@ static void teardown_workers(struct lg_run *run)
         for (size_t i = 0; i < w->nconns; i++) {
             free(w->conns[i].req);
             free(w->conns[i].dyn);
-            free(w->conns[i].in);
+            free(w->conns[i].io.in);
         }
         free(w->conns);
         free(w->scratch);
@@ -1631,34 +1187,35 @@ static void monitor(struct lg_run *run)
     uint64_t t0, t1;
     long hz = sysconf(_SC_CLK_TCK);
 
-    while (lg_now() < g_win_start)
-        lg_sleep_ns(10000000ull);
-    t0 = lg_now();
-    self0 = self_cpu_s();
-    mach0 = proc_machine_ticks(&busy0, &st0);
+    while (hl_now_ns() < g_win_start)
+        hl_sleep_ns(10000000ull);
+    t0 = hl_now_ns();
+    self0 = procstat_self_cpu_s();
+    mach0 = procstat_machine_ticks(&busy0, &st0);
     if (g_cfg.server_pid > 0)
-        cpu0 = proc_cpu_ticks(g_cfg.server_pid);
+        cpu0 = procstat_cpu_ticks(g_cfg.server_pid, 0);
     run->polls_min = atomic_load(&g_polls_open);
     run->polls_max = run->polls_min;
-    for (int i = 0; i < 100000 && lg_now() < g_win_end; i++) {
+    for (int i = 0; i < 100000 && hl_now_ns() < g_win_end; i++) {
         int polls = atomic_load(&g_polls_open);
-        long rss = g_cfg.server_pid > 0 ? proc_rss_kb(g_cfg.server_pid) : -1;
+        long rss = g_cfg.server_pid > 0 ? procstat_rss_kb(g_cfg.server_pid)
+                                        : -1;
         if (polls < run->polls_min)
             run->polls_min = polls;
         if (polls > run->polls_max)
             run->polls_max = polls;
         if (rss > run->rss_max_kb)
             run->rss_max_kb = rss;
-        lg_sleep_ns(100000000ull);
+        hl_sleep_ns(100000000ull);
     }
-    while (lg_now() < g_win_end)
-        lg_sleep_ns(1000000ull);
-    t1 = lg_now();
-    self1 = self_cpu_s();
-    mach1 = proc_machine_ticks(&busy1, &st1);
+    while (hl_now_ns() < g_win_end)
+        hl_sleep_ns(1000000ull);
+    t1 = hl_now_ns();
+    self1 = procstat_self_cpu_s();
+    mach1 = procstat_machine_ticks(&busy1, &st1);
     if (g_cfg.server_pid > 0) {
-        cpu1 = proc_cpu_ticks(g_cfg.server_pid);
-        run->rss_kb = proc_rss_kb(g_cfg.server_pid);
+        cpu1 = procstat_cpu_ticks(g_cfg.server_pid, 0);
+        run->rss_kb = procstat_rss_kb(g_cfg.server_pid);
     }
     run->secs = (double)(t1 - t0) / 1e9;
     run->server_cpu_pct = -1;
@@ -1716,7 +1273,7 @@ static void merge_stats(struct lg_run *run)
 
 /* ---- reports ------------------------------------------------------------- */
 
-static void print_hist(const char *name, const struct lg_hist *h)
+static void print_hist(const char *name, const struct hist *h)
 {
     if (h->n == 0) {
         printf("  %-26s (no samples)\n", name);
@@ -1762,7 +1319,7 @@ static void print_common(const struct lg_run *run)
 static void report_send(const struct lg_run *run)
 {
     const struct lg_stats *t = &run->total;
-    const struct lg_hist *h = &t->lat[CALL_SEND];
+    const struct hist *h = &t->lat[CALL_SEND];
 
     printf("send: %d connections, %d-byte bodies, %d thread(s)\n",
            g_cfg.conns, g_cfg.body_size, g_cfg.threads);
@@ -1801,7 +1358,7 @@ static long fifo_groups_seen(void)
 static void report_batch(const struct lg_run *run)
 {
     const struct lg_stats *t = &run->total;
-    const struct lg_hist *l = t->lat;
+    const struct hist *l = t->lat;
     double s = run->secs;
     bool fifo = g_cfg.scenario == SC_FIFO;
 
@@ -1922,9 +1479,9 @@ static int run_scenario(void)
         fprintf(stderr, "loadgen: out of memory\n");
         goto out;
     }
-    run->rss_before_kb = g_cfg.server_pid > 0 ? proc_rss_kb(g_cfg.server_pid)
-                                              : -1;
-    g_run_start = lg_now();
+    run->rss_before_kb =
+        g_cfg.server_pid > 0 ? procstat_rss_kb(g_cfg.server_pid) : -1;
+    g_run_start = hl_now_ns();
     g_win_start = g_run_start + (uint64_t)(g_cfg.warmup * 1e9);
     g_win_end = g_win_start + (uint64_t)(g_cfg.duration * 1e9);
     for (; started < run->nworkers; started++)
@@ -1990,8 +1547,8 @@ static int run_phase(int nprod, int ncons, double max_s, struct lg_phase *out)
     if (setup_workers(run, nprod, ncons, 0, ROLE_SENDER) < 0)
         goto done;
     if (g_cfg.server_pid > 0)
-        cpu0 = proc_cpu_ticks(g_cfg.server_pid);
-    t0 = lg_now();
+        cpu0 = procstat_cpu_ticks(g_cfg.server_pid, 0);
+    t0 = hl_now_ns();
     g_win_start = t0;
     g_win_end = t0 + (uint64_t)(max_s * 1e9);
     for (; started < run->nworkers; started++)
@@ -2000,24 +1557,24 @@ static int run_phase(int nprod, int ncons, double max_s, struct lg_phase *out)
             break;
     /* 1 ms steps, bounded by the deadline (and the count, as a backstop) */
     for (long i = 0; i < 10000000L && !atomic_load(&g_stop); i++) {
-        uint64_t zero = 0, now = lg_now();
+        uint64_t zero = 0, now = hl_now_ns();
         if (now >= g_win_end)
             break;
         if (nprod > 0 && atomic_load(&g_plan_acked) >= g_plan_total) {
             atomic_compare_exchange_strong(&g_done_ns, &zero, now);
             break;
         }
-        lg_sleep_ns(1000000ull);
+        hl_sleep_ns(1000000ull);
     }
     end = atomic_load(&g_done_ns);
     out->done = end != 0;
     if (!end)
-        end = lg_now();
+        end = hl_now_ns();
     atomic_store(&g_stop, true);
     for (int i = 0; i < started; i++)
         pthread_join(run->w[i].th, NULL);
     if (g_cfg.server_pid > 0)
-        cpu1 = proc_cpu_ticks(g_cfg.server_pid);
+        cpu1 = procstat_cpu_ticks(g_cfg.server_pid, 0);
     if (cpu0 >= 0 && cpu1 >= 0 && hz > 0)
         out->server_s = (double)(cpu1 - cpu0) / (double)hz;
     merge_stats(run);
@@ -2236,11 +1793,11 @@ static int run_fair(void)
     if (fair_queue(name, alone_url) < 0)
         goto out;
     g_cfg.backlog = 0;
-    g_run_start = t0 = lg_now();
-    self0 = self_cpu_s();
-    mach0 = proc_machine_ticks(&busy0, &steal0);
+    g_run_start = t0 = hl_now_ns();
+    self0 = procstat_self_cpu_s();
+    mach0 = procstat_machine_ticks(&busy0, &steal0);
     if (g_cfg.server_pid > 0)
-        scpu0 = proc_cpu_ticks(g_cfg.server_pid);
+        scpu0 = procstat_cpu_ticks(g_cfg.server_pid, 0);
 
     /* the flood: group 0, all of it before any small group */
     memcpy(g_cfg.queue_url, flood_url, sizeof g_cfg.queue_url);
@@ -2267,12 +1824,12 @@ static int run_fair(void)
         }
         fair_account(&f, &ph, r % 2 == 1);
     }
-    f.secs = (double)(lg_now() - t0) / 1e9;
-    f.self_pct = (self_cpu_s() - self0) / f.secs * 100.0;
-    if (mach0 == 0 && proc_machine_ticks(&busy1, &steal1) == 0 && hz > 0)
+    f.secs = (double)(hl_now_ns() - t0) / 1e9;
+    f.self_pct = (procstat_self_cpu_s() - self0) / f.secs * 100.0;
+    if (mach0 == 0 && procstat_machine_ticks(&busy1, &steal1) == 0 && hz > 0)
         f.machine_pct = (double)(busy1 - busy0) / (double)hz / f.secs * 100;
     if (g_cfg.server_pid > 0)
-        scpu1 = proc_cpu_ticks(g_cfg.server_pid);
+        scpu1 = procstat_cpu_ticks(g_cfg.server_pid, 0);
     if (scpu0 >= 0 && scpu1 >= 0 && hz > 0)
         f.server_pct = (double)(scpu1 - scpu0) / (double)hz / f.secs * 100;
     report_fair(&f);
@@ -2334,11 +1891,9 @@ static int parse_scenario(const char *s)
 
 static bool valid_cfg(void)
 {
-    struct in_addr a;
     size_t qn = strlen(g_cfg.queue);
 
-    if (inet_pton(AF_INET, g_cfg.host, &a) != 1 ||
-        (ntohl(a.s_addr) >> 24) != 127) {
+    if (!hl_is_loopback(g_cfg.host)) {
         fprintf(stderr, "loadgen: --host must be a 127.x.x.x address\n");
         return false;
     }

@@ -9,8 +9,10 @@
 # The whole run takes about 2 minutes.
 #
 # The load generator is built with:
-#   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
-#      $(pkg-config --cflags --libs jansson) -lpthread -o build/loadgen
+#   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+#      bench/loadgen.c bench/lib/hist.c bench/lib/httpload.c \
+#      bench/lib/procstat.c $(pkg-config --cflags --libs jansson) \
+#      -lpthread -o build/loadgen
 #
 # Knobs (environment): SCENARIOS (idle,send,batch,fifo,fair: a
 # comma-separated subset to run) SEND_SECS (10) BATCH_SECS (15) IDLE_SECS (20)
@@ -57,7 +59,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 mkdir -p build
 # shellcheck disable=SC2046
-cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
+cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+    bench/loadgen.c bench/lib/hist.c bench/lib/httpload.c bench/lib/procstat.c \
     $(pkg-config --cflags --libs jansson) -lpthread -o build/loadgen
 for b in "$SLUICE" build/loadgen; do
     [ -x "$b" ] || { echo "run.sh: $b is missing" >&2; exit 1; }

@@ -74,10 +74,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     make --no-print-directory build/sluice
 fi
 # shellcheck disable=SC2046
-if ! cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/loadgen.c \
-        $(pkg-config --cflags --libs jansson) -lpthread \
+if ! cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+        bench/loadgen.c bench/lib/hist.c bench/lib/httpload.c \
+        bench/lib/procstat.c $(pkg-config --cflags --libs jansson) -lpthread \
         -o build/compare/loadgen 2>build/compare/loadgen.err; then
-    # loadgen.c may be mid-edit by someone else: fall back to the last build
+    # loadgen.c or bench/lib may be mid-edit by someone else: fall back to
+    # the last build
     echo "run.sh: bench/loadgen.c did not compile; using build/loadgen" >&2
     cp build/loadgen build/compare/loadgen
 fi

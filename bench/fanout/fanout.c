@@ -3,8 +3,9 @@
  * routing.
  *
  * Build (bench/fanout/run.sh does this):
- *   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror \
- *      bench/fanout/fanout.c $(pkg-config --cflags --libs jansson) \
+ *   cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+ *      bench/fanout/fanout.c bench/lib/hist.c bench/lib/httpload.c \
+ *      bench/lib/procstat.c $(pkg-config --cflags --libs jansson) \
  *      -lpthread -o build/fanout
  *
  * Scenarios (first argument):
@@ -39,14 +40,15 @@
  * second thread with its own epoll loop; it confirms nothing itself but
  * hands every SubscribeURL it receives to the main thread, which visits it.
  * Every loop is bounded by a deadline or a count, buffers have size caps,
- * and only 127.x.x.x addresses are ever connected to.
+ * and only 127.x.x.x addresses are ever connected to.  The HTTP client
+ * machinery, the histograms and the /proc sampling live in bench/lib/,
+ * shared with bench/loadgen.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -54,12 +56,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "hist.h"
+#include "httpload.h"
+#include "procstat.h"
 
 #define FO_MAX_CONNS 1024
 #define FO_MAX_SUBS 1000
@@ -78,84 +82,15 @@
 
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return hl_now_ns();
 }
 
 static void sleep_ms(unsigned ms)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
+    hl_sleep_ns((uint64_t)ms * 1000000ull);
 }
 
-/* ---- histogram ----------------------------------------------------------- */
-
-#define HIST_SUB_BITS 5
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_MAX_EXP 42
-#define HIST_BUCKETS ((HIST_MAX_EXP - HIST_SUB_BITS + 1) * HIST_SUB)
-
-struct hist {
-    uint64_t n, max, sum;
-    uint64_t b[HIST_BUCKETS];
-};
-
-static unsigned hist_index(uint64_t v)
-{
-    unsigned e;
-
-    if (v < HIST_SUB)
-        return (unsigned)v;
-    if (v >> HIST_MAX_EXP)
-        v = (1ull << HIST_MAX_EXP) - 1;
-    e = 63u - (unsigned)__builtin_clzll(v);
-    return (e - HIST_SUB_BITS + 1) * HIST_SUB +
-           (unsigned)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
-}
-
-static uint64_t hist_value(unsigned idx)
-{
-    unsigned e, sub;
-
-    if (idx < HIST_SUB)
-        return idx;
-    e = idx / HIST_SUB + HIST_SUB_BITS - 1;
-    sub = idx % HIST_SUB;
-    return ((uint64_t)(HIST_SUB + sub) << (e - HIST_SUB_BITS)) +
-           ((1ull << (e - HIST_SUB_BITS)) >> 1);
-}
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-    h->n++;
-    h->sum += v;
-    if (v > h->max)
-        h->max = v;
-    h->b[hist_index(v)]++;
-}
-
-/* Value at quantile q (0..1) in ns; 0 when empty, never above the max. */
-static uint64_t hist_quantile(const struct hist *h, double q)
-{
-    uint64_t rank, seen = 0;
-
-    if (h->n == 0)
-        return 0;
-    rank = (uint64_t)(q * (double)h->n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-        seen += h->b[i];
-        if (seen >= rank) {
-            uint64_t v = hist_value(i);
-            return v > h->max ? h->max : v;
-        }
-    }
-    return h->max;
-}
+/* ---- figures ------------------------------------------------------------- */
 
 static double ms(uint64_t ns)
 {
@@ -206,111 +141,6 @@ static bool in_window(uint64_t t)
 /* ---- HTTP ---------------------------------------------------------------- */
 
 enum proto { P_SQS, P_SNS, P_EVENTS };
-
-struct http_resp {
-    int status;
-    char *body;
-    size_t body_len;
-    size_t consumed;
-    bool close;
-};
-
-static bool hdr_is(const char *line, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-
-    return n > k && line[k] == ':' && strncasecmp(line, name, k) == 0;
-}
-
-/* Chunked body at p (n bytes): the encoded length when complete, 0 when more
- * is needed, -1 when malformed.  Decodes in place when decode is set. */
-static long http_chunked(char *p, size_t n, bool decode, size_t *out_len)
-{
-    size_t pos = 0, out = 0;
-
-    for (int guard = 0; guard < 1000000; guard++) {
-        char *end = memmem(p + pos, n - pos, "\r\n", 2), *q;
-        unsigned long sz;
-
-        if (!end)
-            return 0;
-        sz = strtoul(p + pos, &q, 16);
-        if (q == p + pos)
-            return -1;
-        pos = (size_t)(end - p) + 2;
-        if (sz == 0) {
-            if (n - pos < 2)
-                return 0;
-            if (memcmp(p + pos, "\r\n", 2) != 0)
-                return -1;
-            if (out_len)
-                *out_len = out;
-            return (long)(pos + 2);
-        }
-        if (n - pos < sz + 2)
-            return 0;
-        if (decode)
-            memmove(p + out, p + pos, sz);
-        out += sz;
-        pos += sz + 2;
-    }
-    return -1;
-}
-
-/* Parses one response from buf: 1 when complete (r filled), 0 when more
- * bytes are needed, -1 when malformed.  A chunked body is decoded in place. */
-static int http_parse(char *buf, size_t len, struct http_resp *r)
-{
-    char *hend = memmem(buf, len, "\r\n\r\n", 4), *line;
-    long clen = -1;
-    bool chunked = false;
-    size_t hlen;
-
-    if (!hend)
-        return len > 65536 ? -1 : 0;
-    hlen = (size_t)(hend - buf) + 4;
-    memset(r, 0, sizeof *r);
-    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0)
-        return -1;
-    r->status = atoi(buf + 9);
-    r->close = memcmp(buf, "HTTP/1.0", 8) == 0;
-    line = (char *)memmem(buf, hlen, "\r\n", 2) + 2;
-    for (int guard = 0; guard < 1000 && line < hend + 2; guard++) {
-        char *eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);
-        size_t n;
-        if (!eol)
-            break;
-        n = (size_t)(eol - line);
-        if (hdr_is(line, n, "content-length"))
-            clen = strtol(line + 15, NULL, 10);
-        else if (hdr_is(line, n, "transfer-encoding") &&
-                 memmem(line, n, "chunked", 7))
-            chunked = true;
-        else if (hdr_is(line, n, "connection") && memmem(line, n, "close", 5))
-            r->close = true;
-        line = eol + 2;
-    }
-    r->body = buf + hlen;
-    if (chunked) {
-        long used = http_chunked(r->body, len - hlen, false, NULL);
-        if (used <= 0)
-            return (int)used;
-        http_chunked(r->body, len - hlen, true, &r->body_len);
-        r->consumed = hlen + (size_t)used;
-        return 1;
-    }
-    if (clen < 0) {
-        if (r->status == 204 || r->status == 304 || r->status < 200)
-            clen = 0;
-        else
-            return -1;
-    }
-    if (len - hlen < (size_t)clen)
-        return 0;
-    r->body_len = (size_t)clen;
-    r->consumed = hlen + (size_t)clen;
-    return 1;
-}
 
 /* A POST / request for protocol p (op names the operation for the JSON
  * protocols; a Query body carries its own Action).  Returns a new buffer
@@ -378,72 +208,11 @@ static size_t form_put(char *dst, size_t len, size_t cap, const char *s)
     return len;
 }
 
-static int tcp_connect_to(int port, bool nonblock)
-{
-    struct sockaddr_in sa;
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, g_cfg.host, &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 &&
-        errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Blocking one-shot request to the server.  Returns the HTTP status or -1;
  * *out gets the body as a new NUL-terminated string the caller frees. */
 static int http_once(const char *req, size_t req_len, char **out)
 {
-    struct timeval tv = {10, 0};
-    size_t cap = 1u << 20, len = 0, off = 0;
-    char *buf = NULL;
-    int fd, status = -1;
-    struct http_resp r;
-
-    *out = NULL;
-    fd = tcp_connect_to(g_cfg.port, false);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    while (off < req_len) {
-        ssize_t w = write(fd, req + off, req_len - off);
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
-    buf = malloc(cap + 1);
-    while (buf && len < cap) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        int rc;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        rc = http_parse(buf, len, &r);
-        if (rc < 0)
-            break;
-        if (rc == 1) {
-            memmove(buf, r.body, r.body_len);
-            buf[r.body_len] = '\0';
-            *out = buf;
-            buf = NULL;
-            status = r.status;
-            break;
-        }
-    }
-done:
-    free(buf);
-    close(fd);
-    return status;
+    return hl_once(g_cfg.host, g_cfg.port, req, req_len, 10, 1u << 20, out);
 }
 
 /* One blocking call: protocol p, operation op, body.  Returns the status
@@ -486,58 +255,6 @@ static bool xml_text(const char *xml, const char *tag, char *out, size_t n)
 
 /* ---- /proc sampling ------------------------------------------------------ */
 
-/* utime+stime in clock ticks of process pid (tid 0) or of its thread tid,
- * or -1. */
-static long long proc_cpu_ticks(int pid, int tid)
-{
-    char path[64], buf[2048], *p;
-    unsigned long long ut = 0, st = 0;
-    FILE *f;
-    size_t n;
-
-    if (pid <= 0)
-        return -1;
-    if (tid > 0)
-        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
-    else
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)(ut + st);
-}
-
-/* Machine-wide busy CPU ticks from /proc/stat, or -1. */
-static long long proc_machine_busy(void)
-{
-    long long v[8] = {0};
-    FILE *f = fopen("/proc/stat", "r");
-    int n;
-
-    if (!f)
-        return -1;
-    n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0],
-               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-    fclose(f);
-    return n < 8 ? -1 : v[0] + v[1] + v[2] + v[5] + v[6];
-}
-
-static double self_cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* CPU figures over a window. */
 struct cpu_mark {
     uint64_t t;
@@ -548,10 +265,11 @@ struct cpu_mark {
 static void cpu_mark(struct cpu_mark *m)
 {
     m->t = now_ns();
-    m->server = proc_cpu_ticks(g_cfg.server_pid, 0);
-    m->loop = proc_cpu_ticks(g_cfg.server_pid, g_cfg.server_pid);
-    m->machine = proc_machine_busy();
-    m->self = self_cpu_s();
+    m->server = procstat_cpu_ticks(g_cfg.server_pid, 0);
+    m->loop = procstat_cpu_ticks(g_cfg.server_pid, g_cfg.server_pid);
+    if (procstat_machine_ticks(&m->machine, NULL) < 0)
+        m->machine = -1;
+    m->self = procstat_self_cpu_s();
 }
 
 struct cpu_use {
@@ -645,7 +363,8 @@ static void sink_request(const char *h, size_t hlen, const char *body,
         eol = memmem(line, hlen - (size_t)(line - h), "\r\n", 2);
         if (!eol || eol == line)
             break;
-        if (hdr_is(line, (size_t)(eol - line), "x-amz-sns-message-type")) {
+        if (hl_header_is(line, (size_t)(eol - line),
+                         "x-amz-sns-message-type")) {
             type = line + 23;
             while (type < eol && *type == ' ')
                 type++;
@@ -714,9 +433,9 @@ static bool sink_readable(struct sink_conn *c)
                 eol = memmem(line, hlen - (size_t)(line - c->buf), "\r\n", 2);
                 if (!eol || eol == line)
                     break;
-                if (hdr_is(line, (size_t)(eol - line), "content-length"))
+                if (hl_header_is(line, (size_t)(eol - line), "content-length"))
                     clen = strtoul(line + 15, NULL, 10);
-                else if (hdr_is(line, (size_t)(eol - line), "expect"))
+                else if (hl_header_is(line, (size_t)(eol - line), "expect"))
                     expect = true;
                 line = eol;
             }
@@ -829,14 +548,9 @@ enum cstate { CS_DOWN, CS_CONNECTING, CS_READY, CS_BUSY, CS_PAUSED };
 enum mode { M_JOBS, M_SNS, M_EVENTS };
 
 struct conn {
-    int fd;
+    struct hl_io io; /* socket, request, response buffer, deadline */
     enum cstate st;
-    bool want_out;
-    const char *out;
-    size_t out_len, out_off;
-    char *in;
-    size_t in_len, in_cap;
-    uint64_t t_issue, deadline, retry_at;
+    uint64_t retry_at;
     long job;        /* jobs: the job in flight; events: the pool index */
 };
 
@@ -884,13 +598,7 @@ static void note_error(const char *what, const char *p, size_t n)
 
 static void conn_close(struct conn *c)
 {
-    if (c->fd >= 0) {
-        epoll_ctl(E.ep, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
-    }
-    c->fd = -1;
-    c->want_out = false;
-    c->in_len = 0;
+    hl_io_close(&c->io, E.ep);
 }
 
 /* Drops c after an error; a call in flight ends with an unknown outcome. */
@@ -912,59 +620,22 @@ static void conn_fail(struct conn *c, uint64_t now, uint64_t *counter)
     c->retry_at = now + FO_RETRY_NS;
 }
 
-static void conn_interest(struct conn *c, bool out)
-{
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u),
-                             .data.ptr = c};
-
-    if (c->want_out == out)
-        return;
-    epoll_ctl(E.ep, EPOLL_CTL_MOD, c->fd, &ev);
-    c->want_out = out;
-}
+static const struct hl_handler fo_io; /* defined after on_response */
 
 static void conn_open(struct conn *c, uint64_t now)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-
-    c->fd = tcp_connect_to(g_cfg.port, true);
-    if (c->fd < 0 || epoll_ctl(E.ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+    if (hl_io_open(&c->io, E.ep, c, g_cfg.host, g_cfg.port,
+                   now + FO_CONNECT_NS) < 0)
         conn_fail(c, now, &E.st.conn_err);
-        return;
-    }
-    c->want_out = true;
-    c->st = CS_CONNECTING;
-    c->deadline = now + FO_CONNECT_NS;
-}
-
-static void conn_write(struct conn *c, uint64_t now)
-{
-    for (int i = 0; i < 1000 && c->out_off < c->out_len; i++) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            conn_fail(c, now, &E.st.conn_err);
-            return;
-        }
-        c->out_off += (size_t)n;
-    }
-    conn_interest(c, c->out_off < c->out_len);
+    else
+        c->st = CS_CONNECTING;
 }
 
 static void conn_issue(struct conn *c, const char *buf, size_t len,
                        uint64_t now)
 {
-    c->out = buf;
-    c->out_len = len;
-    c->out_off = 0;
-    c->t_issue = now;
-    c->deadline = now + FO_CALL_NS;
     c->st = CS_BUSY;
-    conn_write(c, now);
+    hl_io_send(&c->io, E.ep, c, &fo_io, buf, len, now, now + FO_CALL_NS);
 }
 
 /* Notifications published (or in flight) but not yet at the sink. */
@@ -1031,7 +702,7 @@ static long json_num_after(const char *p, size_t n, const char *key)
     return strtol(k, NULL, 10);
 }
 
-static void on_response(struct conn *c, const struct http_resp *r,
+static void on_response(struct conn *c, const struct hl_resp *r,
                         uint64_t now)
 {
     bool win = in_window(now), ok = r->status == 200;
@@ -1071,7 +742,7 @@ static void on_response(struct conn *c, const struct http_resp *r,
         E.st.calls_ok++;
         if (win) {
             E.st.calls_win++;
-            hist_add(&E.st.lat, now - c->t_issue);
+            hist_add(&E.st.lat, now - c->io.t_issue);
         }
     }
     if (r->close) {
@@ -1083,65 +754,36 @@ static void on_response(struct conn *c, const struct http_resp *r,
     conn_next(c, now);
 }
 
-static void conn_readable(struct conn *c, uint64_t now)
+/* The callbacks of bench/lib/httpload.c (owner: the connection).  A failed
+ * connection is reopened by engine_scan; conn_next marks a connected one
+ * ready. */
+static void io_connected(void *owner, uint64_t now)
 {
-    struct http_resp r;
-
-    for (int i = 0; i < 64; i++) {
-        ssize_t n;
-        int rc;
-        if (c->in_cap - c->in_len < 4096) {
-            size_t ncap = c->in_cap ? c->in_cap * 2 : 16384;
-            char *p = ncap <= FO_IN_MAX ? realloc(c->in, ncap) : NULL;
-            if (!p) {
-                conn_fail(c, now, &E.st.bad_resp);
-                return;
-            }
-            c->in = p;
-            c->in_cap = ncap;
-        }
-        n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0 || c->st != CS_BUSY) {
-            conn_fail(c, now, &E.st.conn_err);
-            return;
-        }
-        c->in_len += (size_t)n;
-        rc = http_parse(c->in, c->in_len, &r);
-        if (rc < 0 || (rc == 1 && r.consumed != c->in_len)) {
-            note_error("malformed HTTP response", NULL, 0);
-            conn_fail(c, now, &E.st.bad_resp);
-            return;
-        }
-        if (rc == 1) {
-            c->in_len = 0;
-            on_response(c, &r, now);
-            return;
-        }
-    }
+    conn_next(owner, now);
 }
+
+static void io_answer(void *owner, const struct hl_resp *r, uint64_t now)
+{
+    on_response(owner, r, now);
+}
+
+static void io_failed(void *owner, uint64_t now, enum hl_fail why)
+{
+    bool bad = why != HL_FAIL_SOCKET && why != HL_FAIL_UNASKED;
+
+    if (why == HL_FAIL_MALFORMED || why == HL_FAIL_EXTRA)
+        note_error("malformed HTTP response", NULL, 0);
+    conn_fail(owner, now, bad ? &E.st.bad_resp : &E.st.conn_err);
+}
+
+static const struct hl_handler fo_io = {
+    .ready = io_connected, .response = io_answer, .fail = io_failed,
+};
 
 static void conn_event(struct conn *c, uint32_t ev, uint64_t now)
 {
-    if (c->st == CS_CONNECTING) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err || (ev & (EPOLLERR | EPOLLHUP))) {
-            conn_fail(c, now, &E.st.conn_err);
-            return;
-        }
-        conn_interest(c, false);
-        conn_next(c, now);
-        return;
-    }
-    if ((ev & EPOLLOUT) && c->st == CS_BUSY && c->out_off < c->out_len)
-        conn_write(c, now);
-    if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-        conn_readable(c, now);
+    hl_io_event(&c->io, E.ep, c, ev, c->st == CS_CONNECTING,
+                c->st == CS_BUSY, FO_IN_MAX, &fo_io, now);
 }
 
 /* Deadlines, reconnects, paused publishers, window marks.  Returns whether
@@ -1174,7 +816,7 @@ static bool engine_scan(uint64_t now)
         case CS_CONNECTING:
         case CS_BUSY:
             busy = true;
-            if (now > c->deadline)
+            if (now > c->io.deadline)
                 conn_fail(c, now, &E.st.timeouts);
             break;
         case CS_PAUSED:
@@ -1235,7 +877,7 @@ static int engine_init(int n)
     if (E.ep < 0 || !E.c)
         return -1;
     for (int i = 0; i < n; i++)
-        E.c[i].fd = -1;
+        E.c[i].io.fd = -1;
     return 0;
 }
 
@@ -2002,36 +1644,16 @@ out:
 
 static int wait_healthy(void)
 {
-    uint64_t end = now_ns() + (uint64_t)(g_cfg.duration * 1e9);
-    char req[256], *resp = NULL;
-
-    snprintf(req, sizeof req, "GET /_sluice/health HTTP/1.1\r\nHost: %s:%d"
-                              "\r\n\r\n", g_cfg.host, g_cfg.port);
-    while (now_ns() < end) {
-        int st = http_once(req, strlen(req), &resp);
-        free(resp);
-        resp = NULL;
-        if (st == 200)
-            return 0;
-        sleep_ms(100);
-    }
-    return 1;
+    return hl_wait_healthy(g_cfg.host, g_cfg.port, g_cfg.duration) ? 0 : 1;
 }
 
 static int free_port(void)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = hl_free_port();
 
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+    if (port < 0)
         return 1;
-    printf("%d\n", ntohs(sa.sin_port));
-    close(fd);
+    printf("%d\n", port);
     return 0;
 }
 
@@ -2073,7 +1695,6 @@ static int parse_args(int argc, char **argv)
         {"families", 1, 0, 'f'}, {"raw", 0, 0, 'R'}, {0, 0, 0, 0},
     };
     static const char *const names[] = {"sns", "events", "wait", "freeport"};
-    struct in_addr a;
     int o, found = 0;
 
     if (argc < 2)
@@ -2120,8 +1741,7 @@ static int parse_args(int argc, char **argv)
     }
     if (strcmp(g_cfg.host, "localhost") == 0)
         snprintf(g_cfg.host, sizeof g_cfg.host, "127.0.0.1");
-    if (inet_pton(AF_INET, g_cfg.host, &a) != 1 ||
-        (ntohl(a.s_addr) >> 24) != 127) {
+    if (!hl_is_loopback(g_cfg.host)) {
         fprintf(stderr, "fanout: --host must be a 127.x.x.x address\n");
         return -1;
     }

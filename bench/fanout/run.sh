@@ -69,8 +69,10 @@ elif ! make --no-print-directory build/sluice >"$tmp/make.log" 2>&1; then
 fi
 [ -x "$SLUICE" ] || { echo "run.sh: $SLUICE is missing" >&2; exit 1; }
 # shellcheck disable=SC2046
-cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror bench/fanout/fanout.c \
-    $(pkg-config --cflags --libs jansson) -lpthread -o "$tmp/fanout"
+cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+    bench/fanout/fanout.c bench/lib/hist.c bench/lib/httpload.c \
+    bench/lib/procstat.c $(pkg-config --cflags --libs jansson) \
+    -lpthread -o "$tmp/fanout"
 # shellcheck disable=SC2046
 cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/match_bench.c \
     $(ls src/match/[a-z]*.c) $(pkg-config --cflags --libs jansson) \
