@@ -3,8 +3,8 @@
  * deduplication id rules, the five-minute deduplication window, sequence
  * numbers, and ReceiveRequestAttemptId retries.
  *
- * Deduplication entries live in memory (a map per queue) and in the store as
- * resources of kind "sqs.dedup", written in the same commit as the message,
+ * Deduplication entries live in memory (a map per queue) and in the store's
+ * dedup table (one small keyed row), written in the same commit as the message,
  * so a duplicate is recognised after a restart and after the original was
  * deleted, until the window closes.  Expired entries are dropped by the
  * service's sweeper.
@@ -19,7 +19,6 @@
 #include "core/codec.h"
 #include "sqs/sqs.h"
 
-#define DEDUP_KIND "sqs.dedup"
 
 bool sqs_fifo_valid_id(const char *s)
 {
@@ -115,7 +114,6 @@ void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, co
     sqs_dedup *d = map_str_get(&q->dedup, key.data);
     if (!d) {
         d = xcalloc(1, sizeof *d);
-        d->resource_id = store_next_resource_id(svc->store);
         d->key = xstrdup(key.data);
         map_str_put(&q->dedup, key.data, d);
     } else {
@@ -126,12 +124,12 @@ void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, co
     snprintf(d->sequence_number, sizeof d->sequence_number, "%s", sequence_number);
     d->expires_ms = m->sent_ms + SQS_DEDUP_WINDOW_MS;
     char *doc = dedup_doc(d);
-    store_put_resource(b, d->resource_id, DEDUP_KIND, q->account, key.data, doc);
+    store_put_dedup(b, q->id, key.data, doc, d->expires_ms);
     free(doc);
     buf_free(&key);
 }
 
-void sqs_fifo_dedup_load(sqs_service *svc, uint64_t id, const char *name, const char *doc_text)
+void sqs_fifo_dedup_load(sqs_service *svc, const char *name, const char *doc_text)
 {
     unsigned long long qid = strtoull(name, NULL, 10);
     sqs_queue *q = map_u64_get(&svc->queues_by_id, qid);
@@ -139,7 +137,6 @@ void sqs_fifo_dedup_load(sqs_service *svc, uint64_t id, const char *name, const 
 
     if (q && doc) {
         sqs_dedup *d = xcalloc(1, sizeof *d);
-        d->resource_id = id;
         snprintf(d->message_id, sizeof d->message_id, "%s",
                  json_string_value(json_object_get(doc, "message_id")));
         snprintf(d->sequence_number, sizeof d->sequence_number, "%s",
@@ -161,7 +158,7 @@ size_t sqs_fifo_dedup_expire(sqs_queue *q, int64_t now, store_batch *b, bool all
         sqs_dedup *d = q->dedup_oldest;
         dedup_unlink(q, d);
         if (b)
-            store_delete_resource(b, d->resource_id);
+            store_delete_dedup(b, d->key);
         map_str_del(&q->dedup, d->key);
         free(d->key);
         free(d);

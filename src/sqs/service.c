@@ -329,10 +329,10 @@ static void load_queue(void *arg, uint64_t id, const char *kind, const char *acc
     json_decref(doc);
 }
 
-static void load_dedup(void *arg, uint64_t id, const char *kind, const char *account,
-                       const char *name, const char *doc)
+static void load_dedup(void *arg, uint64_t container, const char *key, const char *doc,
+                       int64_t expires_ms)
 {
-    sqs_fifo_dedup_load(arg, id, name, doc);
+    sqs_fifo_dedup_load(arg, key, doc);
 }
 
 static void load_move_task(void *arg, uint64_t id, const char *kind, const char *account,
@@ -379,7 +379,7 @@ int sqs_service_load(sqs_service *svc)
 
     if (store_load_resources(svc->store, QUEUE_KIND, load_queue, svc) < 0)
         return -1;
-    if (store_load_resources(svc->store, "sqs.dedup", load_dedup, svc) < 0)
+    if (store_load_dedup(svc->store, load_dedup, svc) < 0)
         return -1;
     if (store_load_resources(svc->store, "sqs.movetask", load_move_task, svc) < 0)
         return -1;

@@ -95,7 +95,6 @@ struct sqs_group {
 typedef struct sqs_dedup {
     struct sqs_dedup *older, *newer; /* the queue's entries in expiry order */
     char *key;
-    uint64_t resource_id;
     char message_id[37];
     char sequence_number[24];
     int64_t expires_ms;
@@ -270,7 +269,7 @@ void sqs_fifo_sequence_number(const sqs_message *m, char out[24]);
 sqs_dedup *sqs_fifo_dedup_find(sqs_queue *q, const char *group, const char *dedup, int64_t now);
 void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, const char *dedup,
                            const sqs_message *m, const char *sequence_number, store_batch *b);
-void sqs_fifo_dedup_load(sqs_service *svc, uint64_t id, const char *name, const char *doc);
+void sqs_fifo_dedup_load(sqs_service *svc, const char *name, const char *doc);
 /* Drops expired entries (or all), deleting their rows through b if given. */
 size_t sqs_fifo_dedup_expire(sqs_queue *q, int64_t now, store_batch *b, bool all);
 void sqs_fifo_attempt_record(sqs_queue *q, const char *attempt_id, sqs_message **msgs, size_t n,

@@ -31,6 +31,8 @@ enum op_kind {
     OP_MOVE_MESSAGE,
     OP_DELETE_MESSAGE,
     OP_PURGE,
+    OP_PUT_DEDUP,
+    OP_DELETE_DEDUP,
 };
 
 typedef struct op {
@@ -63,6 +65,9 @@ enum stmt_id {
     ST_MOVE_MESSAGE,
     ST_DELETE_MESSAGE,
     ST_PURGE,
+    ST_PUT_DEDUP,
+    ST_DELETE_DEDUP,
+    ST_DELETE_CONTAINER_DEDUP,
     ST_COUNT
 };
 
@@ -81,6 +86,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "WHERE seq = ?1",
     [ST_DELETE_MESSAGE] = "DELETE FROM messages WHERE seq = ?1",
     [ST_PURGE] = "DELETE FROM messages WHERE container = ?1 AND seq <= ?2",
+    [ST_PUT_DEDUP] = "INSERT OR REPLACE INTO dedup(key, container, doc, expires_ms) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+    [ST_DELETE_DEDUP] = "DELETE FROM dedup WHERE key = ?1",
+    [ST_DELETE_CONTAINER_DEDUP] = "DELETE FROM dedup WHERE container = ?1",
 };
 
 static const char schema_sql[] =
@@ -92,7 +101,10 @@ static const char schema_sql[] =
     "  sent_ms INTEGER NOT NULL, visible_at_ms INTEGER NOT NULL,"
     "  first_receive_ms INTEGER NOT NULL, receive_count INTEGER NOT NULL,"
     "  meta TEXT, attributes BLOB, body BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS messages_by_container ON messages (container, seq);";
+    "CREATE INDEX IF NOT EXISTS messages_by_container ON messages (container, seq);"
+    "CREATE TABLE IF NOT EXISTS dedup ("
+    "  key TEXT PRIMARY KEY, container INTEGER NOT NULL, doc TEXT NOT NULL,"
+    "  expires_ms INTEGER NOT NULL) WITHOUT ROWID;";
 
 struct store {
     sqlite3 *writer;             /* committer thread only */
@@ -231,6 +243,21 @@ void store_delete_message(store_batch *b, uint64_t seq)
     batch_add(b, OP_DELETE_MESSAGE)->id = seq;
 }
 
+void store_put_dedup(store_batch *b, uint64_t container, const char *key, const char *doc,
+                     int64_t expires_ms)
+{
+    op *o = batch_add(b, OP_PUT_DEDUP);
+    o->id = container;
+    o->s1 = xstrdup(key);
+    o->s2 = xstrdup(doc);
+    o->t1 = expires_ms;
+}
+
+void store_delete_dedup(store_batch *b, const char *key)
+{
+    batch_add(b, OP_DELETE_DEDUP)->s1 = xstrdup(key);
+}
+
 void store_purge_messages(store_batch *b, uint64_t container, uint64_t max_seq)
 {
     op *o = batch_add(b, OP_PURGE);
@@ -267,8 +294,23 @@ static int apply_op(store *s, const op *o)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
         if ((rc = step_reset(st)) != SQLITE_OK)
             return rc;
+        st = s->stmts[ST_DELETE_CONTAINER_DEDUP];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
+        if ((rc = step_reset(st)) != SQLITE_OK)
+            return rc;
         st = s->stmts[ST_DELETE_CONTAINER_MESSAGES];
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
+        return step_reset(st);
+    case OP_PUT_DEDUP:
+        st = s->stmts[ST_PUT_DEDUP];
+        sqlite3_bind_text(st, 1, o->s1, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)o->id);
+        sqlite3_bind_text(st, 3, o->s2, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, o->t1);
+        return step_reset(st);
+    case OP_DELETE_DEDUP:
+        st = s->stmts[ST_DELETE_DEDUP];
+        sqlite3_bind_text(st, 1, o->s1, -1, SQLITE_STATIC);
         return step_reset(st);
     case OP_PUT_MESSAGE:
         st = s->stmts[ST_PUT_MESSAGE];
@@ -630,6 +672,23 @@ int store_load_messages(store *s, store_message_fn fn, void *arg)
         };
         fn(arg, &m);
     }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_load_dedup(store *s, store_dedup_fn fn, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    rc = sqlite3_prepare_v2(s->reader,
+                            "SELECT container, key, doc, expires_ms FROM dedup ORDER BY expires_ms",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+           (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }

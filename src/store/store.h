@@ -92,6 +92,12 @@ void store_update_message(store_batch *b, uint64_t seq, int64_t visible_at_ms,
 void store_move_message(store_batch *b, uint64_t seq, uint64_t new_seq, uint64_t container,
                         int64_t visible_at_ms, uint32_t receive_count, const char *meta);
 void store_delete_message(store_batch *b, uint64_t seq);
+/* Deduplication entries (FIFO queues): small rows keyed by text, owned by a
+ * container (deleted with it), kept until the owner deletes them. */
+void store_put_dedup(store_batch *b, uint64_t container, const char *key, const char *doc,
+                     int64_t expires_ms);
+void store_delete_dedup(store_batch *b, const char *key);
+
 /* Deletes the messages of a container whose seq is <= max_seq. */
 void store_purge_messages(store_batch *b, uint64_t container, uint64_t max_seq);
 
@@ -110,6 +116,11 @@ int store_load_resources(store *s, const char *kind, store_resource_fn fn, void 
  * disk until a receive needs them), in seq order.  m->body is NULL. */
 typedef void (*store_message_fn)(void *arg, const store_message *m);
 int store_load_messages(store *s, store_message_fn fn, void *arg);
+
+/* Calls fn for every deduplication entry, soonest to expire first. */
+typedef void (*store_dedup_fn)(void *arg, uint64_t container, const char *key, const char *doc,
+                               int64_t expires_ms);
+int store_load_dedup(store *s, store_dedup_fn fn, void *arg);
 
 /* Reads body and attributes of one message into malloc'd buffers owned by
  * the caller.  Returns 0, or -1 if the message is not stored. */
