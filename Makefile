@@ -8,6 +8,7 @@
 #   make bench      the benchmark (see bench/README.md)
 #   make bench-compare  sluice beside RabbitMQ, Redis, NATS and SQS emulators
 #   make torture    SIGKILL under load, 50 times, with a ledger check
+#   make fuzz       libFuzzer targets: replay tests/regress/, then short runs (fuzz/README.md)
 #
 # Sources are discovered: every src/**/*.c except src/main.c goes into a
 # static library that the server, the unit tests and the fuzzers link.
@@ -47,11 +48,11 @@ LIB_OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 LIB_OBJ_ASAN := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all asan unit test e2e run deps clean bench bench-compare torture help fmt
+.PHONY: all asan unit test e2e run deps clean bench bench-compare torture fuzz fuzz-replay help fmt
 all: build/sluice
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,12p' Makefile
 
 build/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -94,6 +95,7 @@ test:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all asan
 	$(MAKE) --no-print-directory unit
+	fuzz/run.sh
 	TORTURE_SHORT=1 SKIP_BUILD=1 tests/torture/run.sh
 	scripts/run-e2e.sh
 
@@ -117,6 +119,13 @@ torture:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
 	tests/torture/run.sh
+
+fuzz:
+	scripts/install-deps.sh all
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-replay:
+	fuzz/run.sh --replay
 
 fmt:
 	clang-format -i $(shell find src tests/unit bench -name '*.[ch]')
