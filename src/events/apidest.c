@@ -213,55 +213,15 @@ api_status events_describe_connection(api_call *call)
     return API_DONE;
 }
 
-/* Lists the documents of m for this account, by name, through view. */
-static api_status list_docs(api_call *call, map_str *m, const char *out_field,
-                            json_t *(*view)(json_t *, bool))
+static json_t *conn_list_view(api_call *call, void *doc)
 {
-    const char *prefix = NULL, *token = NULL;
-    long long limit = 100;
-    char after[300] = "";
-    size_t n, alen = strlen(call->account);
-
-    if (param_str(call, call->input, "NamePrefix", &prefix, NULL) < 0 ||
-        param_str(call, call->input, "NextToken", &token, NULL) < 0 ||
-        param_int(call, call->input, "Limit", &limit) < 0)
-        return API_DONE;
-    if (limit < 1 || limit > 100)
-        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter Limit is not valid.");
-    if (token && !events_token_decode(token, after, sizeof after))
-        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "The NextToken provided is not valid.");
-    const char **keys = events_sorted_keys(m, &n);
-    json_t *list = json_array();
-    const char *last = NULL;
-    bool more = false;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(keys[i], call->account, alen) != 0 || keys[i][alen] != '/')
-            continue;
-        const char *name = keys[i] + alen + 1;
-        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
-            continue;
-        if (*after && strcmp(name, after) <= 0)
-            continue;
-        if ((long long)json_array_size(list) == limit) {
-            more = true;
-            break;
-        }
-        json_array_append_new(list, view(map_str_get(m, keys[i]), false));
-        last = name;
-    }
-    json_object_set_new(api_out(call), out_field, list);
-    if (more && last) {
-        char tok[700];
-        events_token_encode(last, tok, sizeof tok);
-        json_object_set_new(api_out(call), "NextToken", json_string(tok));
-    }
-    free(keys);
-    return API_DONE;
+    return conn_view(doc, false);
 }
 
 api_status events_list_connections(api_call *call)
 {
-    return list_docs(call, &events_of(call)->connections, "Connections", conn_view);
+    return events_list_named(call, &events_of(call)->connections, "Connections",
+                             conn_list_view);
 }
 
 api_status events_delete_connection(api_call *call)
@@ -400,9 +360,15 @@ api_status events_describe_api_destination(api_call *call)
     return API_DONE;
 }
 
+static json_t *dest_list_view(api_call *call, void *doc)
+{
+    return dest_view(doc, false);
+}
+
 api_status events_list_api_destinations(api_call *call)
 {
-    return list_docs(call, &events_of(call)->apidests, "ApiDestinations", dest_view);
+    return events_list_named(call, &events_of(call)->apidests, "ApiDestinations",
+                             dest_list_view);
 }
 
 api_status events_delete_api_destination(api_call *call)

@@ -133,6 +133,12 @@ struct events_service {
 events_service *events_service_new(struct event_base *base, store *st, sqs_service *sqs,
                                    const char *region, const char *default_account,
                                    const char *data_dir);
+/* Answers a List* call: the entries of m (keyed "account/name") of the
+ * caller's account, by name, with NamePrefix, Limit and NextToken, each
+ * rendered by view (NULL skips an entry) into the output member field. */
+api_status events_list_named(api_call *call, map_str *m, const char *field,
+                             json_t *(*view)(api_call *call, void *item));
+
 /* Lets rules and schedules target SNS topics (sns is not owned). */
 void events_service_set_sns(events_service *svc, struct sns_service *sns);
 /* Loads buses, rules, connections and pending deliveries; 0 or -1. */

@@ -525,3 +525,51 @@ void events_service_free(events_service *svc)
     free(svc->data_dir);
     free(svc);
 }
+
+api_status events_list_named(api_call *call, map_str *m, const char *field,
+                             json_t *(*view)(api_call *call, void *item))
+{
+    const char *prefix = NULL, *token = NULL;
+    long long limit = 100;
+    char after[300] = "";
+    size_t n, alen = strlen(call->account);
+
+    if (param_str(call, call->input, "NamePrefix", &prefix, NULL) < 0 ||
+        param_str(call, call->input, "NextToken", &token, NULL) < 0 ||
+        param_int(call, call->input, "Limit", &limit) < 0)
+        return API_DONE;
+    if (limit < 1 || limit > 100)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter Limit is not valid.");
+    if (token && !events_token_decode(token, after, sizeof after))
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "The NextToken provided is not valid.");
+    const char **keys = events_sorted_keys(m, &n);
+    json_t *list = json_array();
+    const char *last = NULL;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(keys[i], call->account, alen) != 0 || keys[i][alen] != '/')
+            continue;
+        const char *name = keys[i] + alen + 1;
+        if ((prefix && strncmp(name, prefix, strlen(prefix)) != 0) ||
+            (*after && strcmp(name, after) <= 0))
+            continue;
+        json_t *v = view(call, map_str_get(m, keys[i]));
+        if (!v)
+            continue;
+        if ((long long)json_array_size(list) == limit) {
+            json_decref(v);
+            more = true;
+            break;
+        }
+        json_array_append_new(list, v);
+        last = name;
+    }
+    json_object_set_new(api_out(call), field, list);
+    if (more && last) {
+        char tok[700];
+        events_token_encode(last, tok, sizeof tok);
+        json_object_set_new(api_out(call), "NextToken", json_string(tok));
+    }
+    free(keys);
+    return API_DONE;
+}
