@@ -140,6 +140,25 @@ static json_t *conn_find(api_call *call, const char **name_out)
     return doc;
 }
 
+/* What Create and Delete of a connection or an API destination answer: its
+ * ARN, its state (or the given one) and its times; kind is "Connection" or
+ * "ApiDestination", the prefix of the document's member names. */
+static void put_summary(api_call *call, json_t *doc, const char *kind, const char *state)
+{
+    json_t *out = api_out(call);
+    char arn_key[32], state_key[32];
+
+    snprintf(arn_key, sizeof arn_key, "%sArn", kind);
+    snprintf(state_key, sizeof state_key, "%sState", kind);
+    json_object_set(out, arn_key, json_object_get(doc, arn_key));
+    if (state)
+        json_object_set_new(out, state_key, json_string(state));
+    else
+        json_object_set(out, state_key, json_object_get(doc, state_key));
+    json_object_set(out, "CreationTime", json_object_get(doc, "CreationTime"));
+    json_object_set(out, "LastModifiedTime", json_object_get(doc, "LastModifiedTime"));
+}
+
 api_status events_create_connection(api_call *call)
 {
     events_service *svc = events_of(call);
@@ -193,11 +212,7 @@ api_status events_create_connection(api_call *call)
     if (desc)
         json_object_set_new(doc, "Description", json_string(desc));
     map_str_put(&svc->connections, key, doc);
-    json_t *out = api_out(call);
-    json_object_set(out, "ConnectionArn", json_object_get(doc, "ConnectionArn"));
-    json_object_set(out, "ConnectionState", json_object_get(doc, "ConnectionState"));
-    json_object_set(out, "CreationTime", json_object_get(doc, "CreationTime"));
-    json_object_set(out, "LastModifiedTime", json_object_get(doc, "LastModifiedTime"));
+    put_summary(call, doc, "Connection", NULL);
     return save(call, CONN_KIND, doc, name);
 }
 
@@ -233,11 +248,7 @@ api_status events_delete_connection(api_call *call)
 
     if (!doc)
         return API_DONE;
-    json_t *out = api_out(call);
-    json_object_set(out, "ConnectionArn", json_object_get(doc, "ConnectionArn"));
-    json_object_set_new(out, "ConnectionState", json_string("DELETING"));
-    json_object_set(out, "CreationTime", json_object_get(doc, "CreationTime"));
-    json_object_set(out, "LastModifiedTime", json_object_get(doc, "LastModifiedTime"));
+    put_summary(call, doc, "Connection", "DELETING");
     store_batch *b = store_batch_new();
     store_delete_resource(b, (uint64_t)json_integer_value(json_object_get(doc, "id")));
     key_of(call->account, name, key, sizeof key);
@@ -340,11 +351,7 @@ api_status events_create_api_destination(api_call *call)
     if (desc)
         json_object_set_new(doc, "Description", json_string(desc));
     map_str_put(&svc->apidests, key, doc);
-    json_t *out = api_out(call);
-    json_object_set(out, "ApiDestinationArn", json_object_get(doc, "ApiDestinationArn"));
-    json_object_set(out, "ApiDestinationState", json_object_get(doc, "ApiDestinationState"));
-    json_object_set(out, "CreationTime", json_object_get(doc, "CreationTime"));
-    json_object_set(out, "LastModifiedTime", json_object_get(doc, "LastModifiedTime"));
+    put_summary(call, doc, "ApiDestination", NULL);
     return save(call, DEST_KIND, doc, name);
 }
 
