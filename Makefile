@@ -14,6 +14,8 @@
 # static library that the server, the unit tests and the fuzzers link.
 
 CC      ?= cc
+# Build directory: side-by-side builds can each use their own (make B=/tmp/b asan).
+B       ?= build
 PKGS    := libevent libevent_pthreads libevent_openssl jansson libcjson sqlite3 libcrypto libssl libcurl jemalloc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wpointer-arith -Wformat=2
@@ -44,43 +46,43 @@ LIB_SRC   := $(shell find src -name '*.c' ! -path src/main.c | sort)
 UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 HEADERS   := $(shell find src tests/unit -name '*.h')
 
-LIB_OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
-LIB_OBJ_ASAN := $(LIB_SRC:%.c=build/asan/obj/%.o)
-UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+LIB_OBJ      := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_OBJ_ASAN := $(LIB_SRC:%.c=$(B)/asan/obj/%.o)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
 .PHONY: all asan unit test e2e run deps clean bench bench-compare torture fuzz fuzz-replay help fmt
-all: build/sluice
+all: $(B)/sluice
 
 help:
 	@sed -n '3,12p' Makefile
 
-build/obj/%.o: %.c $(HEADERS)
+$(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) -c $< -o $@
 
-build/asan/obj/%.o: %.c $(HEADERS)
+$(B)/asan/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "CC [asan] $<"; $(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -c $< -o $@
 
-build/libsluice.a: $(LIB_OBJ)
+$(B)/libsluice.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-build/asan/libsluice.a: $(LIB_OBJ_ASAN)
+$(B)/asan/libsluice.a: $(LIB_OBJ_ASAN)
 	@rm -f $@
 	@ar rcs $@ $^
 
-build/sluice: build/obj/src/main.o build/libsluice.a
+$(B)/sluice: $(B)/obj/src/main.o $(B)/libsluice.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-build/asan/sluice: build/asan/obj/src/main.o build/asan/libsluice.a
+$(B)/asan/sluice: $(B)/asan/obj/src/main.o $(B)/asan/libsluice.a
 	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -o $@ $^ $(SAN_LIBS)
 
-build/asan/tests/%: tests/unit/%.c build/asan/libsluice.a tests/unit/check.h
+$(B)/asan/tests/%: tests/unit/%.c $(B)/asan/libsluice.a tests/unit/check.h
 	@mkdir -p $(dir $@)
-	@echo "CC [test] $<"; $(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -Itests/unit -o $@ $< build/asan/libsluice.a $(SAN_LIBS)
+	@echo "CC [test] $<"; $(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -Itests/unit -o $@ $< $(B)/asan/libsluice.a $(SAN_LIBS)
 
-asan: build/asan/sluice
+asan: $(B)/asan/sluice
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
@@ -88,7 +90,7 @@ unit: $(UNIT_BIN)
 deps:
 	scripts/install-deps.sh all
 
-e2e: build/sluice build/asan/sluice
+e2e: $(B)/sluice $(B)/asan/sluice
 	scripts/run-e2e.sh
 
 test:
@@ -103,7 +105,7 @@ test:
 run:
 	scripts/install-deps.sh build
 	$(MAKE) --no-print-directory all
-	build/sluice serve $(ARGS)
+	$(B)/sluice serve $(ARGS)
 
 bench:
 	scripts/install-deps.sh all
@@ -131,4 +133,4 @@ fmt:
 	clang-format -i $(shell find src tests/unit bench -name '*.[ch]')
 
 clean:
-	rm -rf build
+	rm -rf $(B)
