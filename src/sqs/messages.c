@@ -631,6 +631,21 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
     return taken;
 }
 
+/* A receive is answered without waiting for its batch (the new visibility
+ * and receive count, expired messages dropped, moves to the dead-letter
+ * queue) to reach the disk: the batch is queued behind every write before
+ * it, so a later delete of the same message still commits after it, and a
+ * crash that loses it only makes the messages visible again early, which
+ * at-least-once delivery allows (docs/durability.md).  Nothing a client was
+ * told is stored depends on it. */
+static void submit_receive(sqs_service *svc, store_batch *b)
+{
+    if (store_batch_empty(b))
+        store_batch_free(b);
+    else
+        store_submit(svc->store, b, NULL, NULL);
+}
+
 static void waiter_unlink(sqs_queue *q, sqs_waiter *w)
 {
     if (w->prev)
@@ -669,14 +684,12 @@ static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
     bool draining = !(what & EV_TIMEOUT); /* sqs_waiters_answer_all: stopping */
     if (!q->deleted && !draining && take_messages(q->svc, q, &p, api_out(call), b) > 0) {
         waiter_free(w);
-        sqs_commit_and_finish(q->svc, call, b);
+        submit_receive(q->svc, b);
+        api_finish(call);
         sqs_queue_unref(q->svc, q);
         return;
     }
-    if (store_batch_empty(b))
-        store_batch_free(b);
-    else
-        store_submit(q->svc->store, b, NULL, NULL);
+    submit_receive(q->svc, b);
     waiter_free(w);
     api_out(call);
     api_finish(call);
@@ -731,10 +744,7 @@ void sqs_wake_waiters(sqs_service *svc, sqs_queue *q)
 
         if (take_messages(svc, q, &p, api_out(call), b) == 0) {
             /* Everything ready had expired or moved: keep waiting. */
-            if (store_batch_empty(b))
-                store_batch_free(b);
-            else
-                store_submit(svc->store, b, NULL, NULL);
+            submit_receive(svc, b);
             break;
         }
         waiter_unlink(q, w);
@@ -744,7 +754,8 @@ void sqs_wake_waiters(sqs_service *svc, sqs_queue *q)
         json_decref(p.attribute_names);
         json_decref(p.message_attribute_names);
         waiter_free(w);
-        sqs_commit_and_finish(svc, call, b);
+        submit_receive(svc, b);
+        api_finish(call);
         sqs_queue_unref(svc, q);
     }
 }
@@ -828,13 +839,10 @@ api_status sqs_receive_message(api_call *call)
     store_batch *b = store_batch_new();
     api_status st;
     if (take_messages(svc, q, &p, api_out(call), b) > 0 || p.wait == 0) {
-        st = sqs_commit_and_finish(svc, call, b);
+        submit_receive(svc, b);
+        st = API_DONE;
     } else {
-        /* Expired messages may have been dropped: make that durable too. */
-        if (store_batch_empty(b))
-            store_batch_free(b);
-        else
-            store_submit(svc->store, b, NULL, NULL);
+        submit_receive(svc, b);
         st = park(q, call, &p);
     }
     json_decref(p.attribute_names);
