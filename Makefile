@@ -9,6 +9,7 @@
 #   make bench-compare  sluice beside RabbitMQ, Redis, NATS and SQS emulators
 #   make torture    SIGKILL under load, 50 times, with a ledger check
 #   make fuzz       libFuzzer targets: replay tests/regress/, then short runs (fuzz/README.md)
+#   make valgrind   the end-to-end suites with the server under valgrind memcheck
 #
 # Sources are discovered: every src/**/*.c except src/main.c goes into a
 # static library that the server, the unit tests and the fuzzers link.
@@ -50,11 +51,12 @@ LIB_OBJ      := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_OBJ_ASAN := $(LIB_SRC:%.c=$(B)/asan/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-.PHONY: all asan unit test e2e run deps clean bench bench-compare torture fuzz fuzz-replay help fmt
+.PHONY: all asan unit test e2e run deps clean bench bench-compare torture fuzz fuzz-replay help fmt \
+        valgrind
 all: $(B)/sluice
 
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,13p' Makefile
 
 $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -77,6 +79,12 @@ $(B)/sluice: $(B)/obj/src/main.o $(B)/libsluice.a
 
 $(B)/asan/sluice: $(B)/asan/obj/src/main.o $(B)/asan/libsluice.a
 	$(CC) $(CFLAGS_ALL) $(ASAN_FLAGS) -O1 -o $@ $^ $(SAN_LIBS)
+
+# The server for valgrind: optimised objects, glibc's malloc (memcheck
+# cannot follow jemalloc).
+$(B)/vg/sluice: $(B)/obj/src/main.o $(B)/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(SAN_LIBS)
 
 $(B)/asan/tests/%: tests/unit/%.c $(B)/asan/libsluice.a tests/unit/check.h
 	@mkdir -p $(dir $@)
@@ -125,6 +133,11 @@ torture:
 fuzz:
 	scripts/install-deps.sh all
 	fuzz/run.sh $(FUZZ_SECONDS)
+
+# The e2e suites with the server under valgrind (about 20 minutes here).
+valgrind:
+	scripts/install-deps.sh all
+	scripts/valgrind-e2e.sh
 
 fuzz-replay:
 	fuzz/run.sh --replay

@@ -8,7 +8,7 @@ what=${1:-build}
 cd "$(dirname "$0")/.."
 
 build_pkgs="gcc make pkg-config libevent-dev libjansson-dev libcjson-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev tzdata"
-test_pkgs="python3-boto3 python3-pytest python3-pytest-timeout awscli clang libclang-rt-14-dev nodejs npm procps curl openssl"
+test_pkgs="python3-boto3 python3-pytest python3-pytest-timeout awscli clang libclang-rt-14-dev nodejs npm procps curl openssl valgrind strace"
 
 pkgs=$build_pkgs
 [ "$what" = all ] && pkgs="$pkgs $test_pkgs"
