@@ -123,7 +123,7 @@ bench:
 bench-compare:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
-	bench/compare/run.sh
+	SLUICE=$(B)/sluice bench/compare/run.sh
 
 torture:
 	scripts/install-deps.sh all

@@ -29,6 +29,11 @@
  *          groups from a queue holding nothing else.  Repeated --rounds
  *          times (the flood stays; only the small groups are re-sent),
  *          alternating the two queues, and the medians are reported.
+ *   drain  a backlog drained: M producers preload --messages N (SendMessageBatch
+ *          of 10, nobody receiving), then M consumers receive + delete
+ *          (DeleteMessageBatch) until all N are gone; reports the preload
+ *          and the drain rates.  Each phase stops at --duration seconds
+ *          ("capped"), and a capped preload drains what it did send.
  *   wait   poll GET /_sluice/health until it answers 200 (or time runs out).
  *   freeport  print a free TCP port on 127.0.0.1.
  * Every scenario ends with one "RESULT key=value ..." line for scripts.
@@ -100,7 +105,7 @@ static double ms(uint64_t ns)
 
 enum lg_scenario {
     SC_SEND, SC_BATCH, SC_IDLE, SC_WAIT, SC_FREEPORT, SC_FIFO, SC_FAIR,
-    SC_N
+    SC_DRAIN, SC_N
 };
 
 enum lg_call {
@@ -136,6 +141,7 @@ struct lg_cfg {
     long flood;      /* fair: messages in the flooding group */
     int per_group;   /* fair: messages in each small group */
     int rounds;      /* fair: drains of each kind */
+    long messages;   /* drain: messages to preload */
 };
 
 /* Written by main before the workers start; read-only afterwards. */
@@ -410,7 +416,7 @@ static bool stamp(struct lg_conn *c, uint64_t t)
                         (uint64_t)c->prod_idx + k * (uint64_t)c->prod_count,
                         c->prod_sent / own);
         }
-    } else if (g_cfg.scenario == SC_FAIR) {
+    } else if (g_cfg.scenario == SC_FAIR || g_cfg.scenario == SC_DRAIN) {
         long base = atomic_fetch_add(&g_plan_next, LG_BATCH);
         if (base >= g_plan_total)
             return false;
@@ -667,6 +673,8 @@ static void on_message_body(struct lg_conn *c, const char *b, size_t n,
         } else {
             st->flood_recv++;
         }
+    } else if (g_cfg.scenario == SC_DRAIN) {
+        c->small_pending++; /* every preloaded message ends the drain */
     }
     for (size_t i = 0; i < LG_TS_DIGITS; i++)
         t = t * 10 + (uint64_t)(b[head + i] - '0');
@@ -802,7 +810,8 @@ static void on_delete_reply(struct lg_conn *c, const char *body, size_t blen,
         st->delete_failed += bad;
     }
     json_decref(root);
-    /* fair: the phase ends when the small groups' last message is deleted */
+    /* fair: the phase ends when the small groups' last message is deleted;
+     * drain: when the last preloaded one is */
     if (c->small_pending && root && bad == 0 && g_small_target > 0) {
         long done = atomic_fetch_add(&g_small_deleted, c->small_pending) +
                     c->small_pending;
@@ -1842,12 +1851,88 @@ out:
     return rc;
 }
 
+/* ---- drain --------------------------------------------------------------- */
+
+/* The drain scenario: preload g_cfg.messages with the producers alone, then
+ * drain them with the consumers alone; each phase has --duration seconds. */
+static int run_drain(void)
+{
+    struct lg_phase *pre = calloc(1, sizeof *pre), *dr = calloc(1, sizeof *dr);
+    long rss_full = -1, preloaded;
+    double drained;
+    unsigned long long errors;
+    bool capped;
+    int rc = 1;
+
+    if (!pre || !dr || queue_create() < 0)
+        goto out;
+    g_cfg.backlog = 0;
+    g_run_start = hl_now_ns();
+    g_plan_total = g_cfg.messages;
+    g_plan_ngroups = 1;
+    g_plan_gbase = 1;
+    g_small_target = 0;
+    if (run_phase(g_cfg.producers, 0, g_cfg.duration, pre) < 0)
+        goto out;
+    preloaded = (long)pre->st.msgs_sent;
+    if (g_cfg.server_pid > 0)
+        rss_full = procstat_rss_kb(g_cfg.server_pid);
+    g_small_target = preloaded > 0 ? preloaded : 1;
+    if (run_phase(0, g_cfg.consumers, g_cfg.duration, dr) < 0)
+        goto out;
+    drained = (double)dr->st.msgs_deleted;
+    capped = !pre->done || !dr->done;
+    errors = errors_of(&pre->st) + errors_of(&dr->st);
+    printf("drain: preload %ld messages of %d bytes with %d producers x "
+           "SendMessageBatch(%d), then %d consumers x ReceiveMessage(%d, "
+           "wait %ds) + DeleteMessageBatch; each phase capped at %.0f s\n",
+           g_cfg.messages, g_cfg.body_size, g_cfg.producers, LG_BATCH,
+           g_cfg.consumers, LG_BATCH, g_cfg.wait_s, g_cfg.duration);
+    printf("  preload: %ld messages in %.2f s (%.0f msgs/s)%s, server CPU "
+           "%.1f us per message, server RSS then %ld KiB\n", preloaded,
+           pre->secs, per((double)preloaded, pre->secs),
+           pre->done ? "" : " (capped)", per(pre->server_s * 1e6,
+                                             (double)preloaded), rss_full);
+    printf("  drain: %.0f messages in %.2f s (%.0f msgs/s)%s, server CPU "
+           "%.1f us per message; %.2f messages per non-empty receive\n",
+           drained, dr->secs, per(drained, dr->secs),
+           dr->done ? "" : " (capped)", per(dr->server_s * 1e6, drained),
+           per((double)dr->st.msgs_recv, full_receives(&dr->st)));
+    print_hist("SendMessageBatch", &pre->st.lat[CALL_SEND_BATCH]);
+    print_hist("ReceiveMessage (non-empty)", &dr->st.lat[CALL_RECEIVE]);
+    print_hist("DeleteMessageBatch", &dr->st.lat[CALL_DELETE_BATCH]);
+    printf("  errors: preload %llu, drain %llu\n", errors_of(&pre->st),
+           errors_of(&dr->st));
+    if (pre->st.first_err[0] || dr->st.first_err[0])
+        printf("  first error: %s\n", pre->st.first_err[0]
+                                          ? pre->st.first_err
+                                          : dr->st.first_err);
+    printf("RESULT scenario=drain messages=%ld body=%d producers=%d "
+           "consumers=%d preloaded=%ld preload_secs=%.2f "
+           "preload_msgs_per_s=%.0f drained=%.0f drain_secs=%.2f "
+           "drain_msgs_per_s=%.0f capped=%d preload_us_per_msg=%.1f "
+           "drain_us_per_msg=%.1f rss_full_kb=%ld errors=%llu\n",
+           g_cfg.messages, g_cfg.body_size, g_cfg.producers, g_cfg.consumers,
+           preloaded, pre->secs, per((double)preloaded, pre->secs), drained,
+           dr->secs, per(drained, dr->secs), capped ? 1 : 0,
+           per(pre->server_s * 1e6, (double)preloaded),
+           per(dr->server_s * 1e6, drained), rss_full, errors);
+    rc = capped || errors ? 1 : 0;
+    if (g_cfg.delete_queue)
+        queue_delete();
+out:
+    free(pre);
+    free(dr);
+    return rc;
+}
+
 /* ---- command line -------------------------------------------------------- */
 
 static void usage(void)
 {
     fprintf(stderr,
-        "usage: loadgen send|batch|idle|fifo|fair|wait|freeport [options]\n"
+        "usage: loadgen send|batch|idle|fifo|fair|drain|wait|freeport "
+        "[options]\n"
         "  --host H          server address, loopback only (127.0.0.1)\n"
         "  --port P          server port (required except for freeport)\n"
         "  --queue NAME      queue to create/use (default bench-<scenario>;\n"
@@ -1862,9 +1947,12 @@ static void usage(void)
         "                    rounded up to a multiple of 10)\n"
         "  --per-group N     fair: messages per small group (100)\n"
         "  --rounds N        fair: drains of each kind (5, at most 50)\n"
+        "  --messages N      drain: messages to preload (1000000, rounded up\n"
+        "                    to a multiple of 10)\n"
         "  --threads T       event-loop threads (1)\n"
         "  --duration S      measured seconds (send 10, batch and fifo 15,\n"
-        "                    idle 20; not used by fair;\n"
+        "                    idle 20; not used by fair; drain: the cap\n"
+        "                    on each phase, 300;\n"
         "                    wait: how long to keep trying, 15)\n"
         "  --warmup S        seconds before measuring (2)\n"
         "  --body-size B     message body bytes (1024, min 64)\n"
@@ -1878,7 +1966,8 @@ static void usage(void)
 static int parse_scenario(const char *s)
 {
     static const char *const names[SC_N] = {"send", "batch", "idle", "wait",
-                                            "freeport", "fifo", "fair"};
+                                            "freeport", "fifo", "fair",
+                                            "drain"};
 
     for (int i = 0; i < SC_N; i++)
         if (strcmp(s, names[i]) == 0) {
@@ -1922,6 +2011,9 @@ static bool valid_cfg(void)
           g_cfg.producers < 1 || g_cfg.consumers < 1)) ||
         (g_cfg.scenario == SC_FIFO &&
          (g_cfg.producers < 1 || g_cfg.consumers < 1)) ||
+        (g_cfg.scenario == SC_DRAIN &&
+         (g_cfg.messages < LG_BATCH || g_cfg.messages > 100000000 ||
+          g_cfg.producers < 1 || g_cfg.consumers < 1)) ||
         g_cfg.conns + g_cfg.producers + g_cfg.consumers > LG_MAX_CONNS) {
         fprintf(stderr, "loadgen: option out of range\n");
         return false;
@@ -1940,7 +2032,7 @@ static int parse_args(int argc, char **argv)
         {"wait", 1, 0, 'W'}, {"server-pid", 1, 0, 'S'},
         {"delete-queue", 0, 0, 'D'}, {"groups", 1, 0, 'g'},
         {"flood", 1, 0, 'F'}, {"per-group", 1, 0, 'G'},
-        {"rounds", 1, 0, 'R'}, {0, 0, 0, 0},
+        {"rounds", 1, 0, 'R'}, {"messages", 1, 0, 'M'}, {0, 0, 0, 0},
     };
     int o;
 
@@ -1958,8 +2050,10 @@ static int parse_args(int argc, char **argv)
     g_cfg.flood = 100000;
     g_cfg.per_group = 100;
     g_cfg.rounds = 5;
+    g_cfg.messages = 1000000;
     g_cfg.duration = g_cfg.scenario == SC_SEND ? 10
-                   : g_cfg.scenario == SC_IDLE ? 20 : 15;
+                   : g_cfg.scenario == SC_IDLE ? 20
+                   : g_cfg.scenario == SC_DRAIN ? 300 : 15;
     optind = 2;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -1981,6 +2075,7 @@ static int parse_args(int argc, char **argv)
         case 'F': g_cfg.flood = atol(optarg); break;
         case 'G': g_cfg.per_group = atoi(optarg); break;
         case 'R': g_cfg.rounds = atoi(optarg); break;
+        case 'M': g_cfg.messages = atol(optarg); break;
         default: return -1;
         }
     }
@@ -1996,6 +2091,8 @@ static int parse_args(int argc, char **argv)
     }
     if (g_cfg.flood % LG_BATCH)
         g_cfg.flood += LG_BATCH - g_cfg.flood % LG_BATCH;
+    if (g_cfg.messages % LG_BATCH)
+        g_cfg.messages += LG_BATCH - g_cfg.messages % LG_BATCH;
     return valid_cfg() || g_cfg.scenario == SC_FREEPORT ? 0 : -1;
 }
 
@@ -2026,5 +2123,7 @@ int main(int argc, char **argv)
              (unsigned)(time(NULL) ^ ((unsigned)getpid() << 16)));
     if (g_cfg.scenario == SC_FAIR)
         return run_fair();
+    if (g_cfg.scenario == SC_DRAIN)
+        return run_drain();
     return run_scenario();
 }

@@ -24,10 +24,22 @@ Systems (the client a user of each would reach for):
                                  (--single-delete: DeleteMessage per
                                  distinct receipt handle)
 
-It prints one line "RESULT key=value ..." with send and receive rates
-(msgs/s from the common start to the last acknowledged send / receive),
-p50/p99 send -> receive latency in ms, counts and errors. Runs are bounded
-by --max-secs; "capped=1" means the bound stopped it before N.
+Modes (--mode):
+  flow   (default) the workload above. Prints one line "RESULT key=value
+         ..." with send and receive rates (msgs/s from the common start to
+         the last acknowledged send / receive), p50/p99 send -> receive
+         latency in ms, counts and errors. Bounded by --max-secs; "capped=1"
+         means the bound stopped it before N.
+  drain  a backlog: the producers alone publish N messages (--window per
+         call, pipeline or unconfirmed publishes; SQS at most 10), then the
+         consumers alone receive and ack/delete them all. Each phase is
+         bounded by --max-secs; a capped preload drains what it sent.
+  idle   --conns consumers wait on an empty queue (pika: basic_consume,
+         one channel each, on 4 connections; redis-py: XREADGROUP BLOCK,
+         one connection each; boto3: ReceiveMessage WaitTimeSeconds=20,
+         one HTTP connection each), spread over 4 processes; once they are
+         all waiting, the broker's CPU (utime + stime of --server-pid and
+         its descendants) and RSS are sampled for --secs seconds.
 Only 127.0.0.1 is used.
 """
 
@@ -63,7 +75,7 @@ def stamp_of(body):
 class Ctx:
     def __init__(self, args, shared):
         self.a = args
-        self.sent, self.recv, self.errors, self.claimed = shared
+        self.sent, self.recv, self.errors, self.claimed, self.goal = shared
         self.deadline = 0.0
 
     def claim(self, k):
@@ -84,7 +96,8 @@ class Ctx:
             counter.value += k
 
     def done_receiving(self):
-        return self.recv.value >= self.a.n or time.monotonic() > self.deadline
+        return (self.recv.value >= self.goal.value
+                or time.monotonic() > self.deadline)
 
 
 def rabbit_connect(a):
@@ -104,9 +117,9 @@ def rabbit_setup(a):
 
 
 def rabbit_producer(ctx):
-    """Publisher confirms with up to 10 publishes awaiting their confirm
-    (pika's asynchronous connection; the blocking channel would wait for
-    each confirm in turn)."""
+    """Publisher confirms with up to --window (10) publishes awaiting their
+    confirm (pika's asynchronous connection; the blocking channel would wait
+    for each confirm in turn)."""
     import collections
     import pika
     props = pika.BasicProperties(delivery_mode=2)
@@ -115,7 +128,7 @@ def rabbit_producer(ctx):
 
     def publish_more():
         ch = st["ch"]
-        while len(outstanding) < 10 and not st["done"]:
+        while len(outstanding) < ctx.a.window and not st["done"]:
             if time.monotonic() > ctx.deadline or not ctx.claim(1):
                 st["done"] = True
                 break
@@ -198,7 +211,7 @@ def redis_setup(a):
 def redis_producer(ctx):
     r = redis_conn(ctx.a)
     while time.monotonic() < ctx.deadline:
-        k = ctx.claim(10)
+        k = ctx.claim(ctx.a.window)
         if not k:
             break
         ctx.wait_backlog()
@@ -263,7 +276,7 @@ def sqs_url(a):
 def sqs_producer(ctx):
     c, url = sqs_client(ctx.a), sqs_url(ctx.a)
     while time.monotonic() < ctx.deadline:
-        k = ctx.claim(10)
+        k = ctx.claim(min(10, ctx.a.window))
         if not k:
             break
         ctx.wait_backlog()
@@ -313,12 +326,143 @@ def sqs_consumer(ctx, lat):
             ctx.add(ctx.errors, 1)
 
 
+# ---- idle waiters -------------------------------------------------------
+# Each runs `count` consumers waiting on the empty queue until stop_at
+# (time.monotonic()), counting each in `ready` once it is set up.
+
+def rabbit_idle(a, count, ready, errors, stop_at, tag):
+    import pika
+    conn = pika.BlockingConnection(pika.ConnectionParameters(
+        host="127.0.0.1", port=a.port))
+    chans = []
+    for _ in range(count):
+        ch = conn.channel()
+        ch.basic_qos(prefetch_count=10)
+        ch.basic_consume(a.queue, lambda *x: None, auto_ack=False)
+        chans.append(ch)
+        with ready.get_lock():
+            ready.value += 1
+    while time.monotonic() < stop_at:
+        conn.process_data_events(time_limit=1)
+    conn.close()
+
+
+def redis_idle(a, count, ready, errors, stop_at, tag):
+    import threading
+
+    def waiter(name):
+        r = redis_conn(a)
+        try:
+            r.ping()
+        except Exception:
+            with errors.get_lock():
+                errors.value += 1
+            return
+        with ready.get_lock():
+            ready.value += 1
+        while time.monotonic() < stop_at:
+            try:
+                left = int((stop_at - time.monotonic()) * 1000)
+                r.xreadgroup("g", name, {a.queue: ">"}, count=10,
+                             block=max(1, min(20000, left)))
+            except Exception:
+                with errors.get_lock():
+                    errors.value += 1
+                time.sleep(0.1)
+
+    ths = [threading.Thread(target=waiter, args=("i%s-%d" % (tag, i),),
+                            daemon=True) for i in range(count)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(timeout=max(0.0, stop_at - time.monotonic()) + 25)
+
+
+def sqs_idle(a, count, ready, errors, stop_at, tag):
+    import threading
+    import boto3
+    import botocore.config
+    cfg = botocore.config.Config(region_name="us-east-1",
+                                 retries={"total_max_attempts": 1},
+                                 max_pool_connections=count,
+                                 read_timeout=40)
+    c = boto3.session.Session().client(
+        "sqs", endpoint_url="http://127.0.0.1:%d" % a.port,
+        aws_access_key_id="AKIDBENCH", aws_secret_access_key="bench",
+        config=cfg)
+    url = sqs_url(a)
+
+    def waiter():
+        with ready.get_lock():
+            ready.value += 1
+        while time.monotonic() < stop_at:
+            try:
+                c.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                  WaitTimeSeconds=20)
+            except Exception:
+                with errors.get_lock():
+                    errors.value += 1
+                time.sleep(0.1)
+
+    ths = [threading.Thread(target=waiter, daemon=True)
+           for _ in range(count)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(timeout=max(0.0, stop_at - time.monotonic()) + 25)
+
+
 ADAPTERS = {
-    "rabbit-quorum": (rabbit_setup, rabbit_producer, rabbit_consumer),
-    "rabbit-classic": (rabbit_setup, rabbit_producer, rabbit_consumer),
-    "redis": (redis_setup, redis_producer, redis_consumer),
-    "sqs-query": (sqs_setup, sqs_producer, sqs_consumer),
+    "rabbit-quorum": (rabbit_setup, rabbit_producer, rabbit_consumer,
+                      rabbit_idle),
+    "rabbit-classic": (rabbit_setup, rabbit_producer, rabbit_consumer,
+                       rabbit_idle),
+    "redis": (redis_setup, redis_producer, redis_consumer, redis_idle),
+    "sqs-query": (sqs_setup, sqs_producer, sqs_consumer, sqs_idle),
 }
+
+
+# ---- the broker's CPU and memory ----------------------------------------
+
+def _stat_fields(pid):
+    """Fields 3.. of /proc/PID/stat (after the command name)."""
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    return s[s.rfind(")") + 2:].split()
+
+
+def proc_tree(pid):
+    """pid and all its descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            ppid = int(_stat_fields(int(d))[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, i = [pid], 0
+    while i < len(out):
+        out += kids.get(out[i], [])
+        i += 1
+    return out
+
+
+def tree_usage(pids):
+    """(CPU ticks, RSS KiB) summed over pids."""
+    ticks = rss = 0
+    for p in pids:
+        try:
+            f = _stat_fields(p)
+            ticks += int(f[11]) + int(f[12])
+            with open("/proc/%d/status" % p) as st:
+                for line in st:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return ticks, rss
 
 
 # ---- driver -------------------------------------------------------------
@@ -356,53 +500,48 @@ def pct(sorted_vals, p):
     return sorted_vals[i]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("system", choices=sorted(ADAPTERS))
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--n", type=int, default=50000)
-    ap.add_argument("--size", type=int, default=1024)
-    ap.add_argument("--producers", type=int, default=16)
-    ap.add_argument("--consumers", type=int, default=16)
-    ap.add_argument("--backlog", type=int, default=2000)
-    ap.add_argument("--max-secs", type=float, default=60)
-    ap.add_argument("--queue", default="bench-compare")
-    ap.add_argument("--state", default="/tmp/bench-compare-url")
-    ap.add_argument("--single-delete", action="store_true",
-                    help="sqs-query: DeleteMessage per distinct receipt "
-                    "handle instead of DeleteMessageBatch")
-    a = ap.parse_args()
-    a.size = max(a.size, 32)
+def new_shared(a):
+    """sent, received, errors, claimed, goal (messages to receive)."""
+    return (mp.Value("q", 0), mp.Value("q", 0), mp.Value("q", 0),
+            mp.Value("q", 0), mp.Value("q", a.n))
 
-    ADAPTERS[a.system][0](a)
-    shared = (mp.Value("q", 0), mp.Value("q", 0), mp.Value("q", 0),
-              mp.Value("q", 0))
+
+def run_procs(a, shared, nprod, ncons):
+    """Runs nprod producers and ncons consumers from a common start;
+    returns (start, last send, last receive, latencies)."""
     last_send, last_recv = mp.Value("d", 0.0), mp.Value("d", 0.0)
     out = mp.Queue()
     start_at = time.monotonic() + 1.5          # let every process start
     procs = [mp.Process(target=run_producer,
                         args=(a, shared, start_at, last_send))
-             for _ in range(a.producers)]
+             for _ in range(nprod)]
     procs += [mp.Process(target=run_consumer,
                          args=(a, shared, start_at, last_recv, out, i))
-              for i in range(a.consumers)]
+              for i in range(ncons)]
     for p in procs:
         p.start()
     lats = []
-    for _ in range(a.consumers):
+    for _ in range(ncons):
         try:
             lats += out.get(timeout=a.max_secs + 60)
         except Exception:
             break
     for p in procs:
-        p.join(timeout=30)
+        p.join(timeout=a.max_secs + 60 if ncons == 0 else 30)
         if p.is_alive():
             p.kill()
+    return start_at, last_send.value, last_recv.value, lats
+
+
+def run_flow(a):
+    shared = new_shared(a)
+    start, t_send, t_recv, lats = run_procs(a, shared, a.producers,
+                                            a.consumers)
     sent, recv, errors = (shared[0].value, shared[1].value,
                           shared[2].value)
     lats.sort()
-    ts = max(1e-9, last_send.value - start_at)
-    tr = max(1e-9, last_recv.value - start_at)
+    ts = max(1e-9, t_send - start)
+    tr = max(1e-9, t_recv - start)
     print("RESULT system=%s size=%d n=%d sent=%d received=%d errors=%d "
           "capped=%d send_msgs_per_s=%.0f recv_msgs_per_s=%.0f "
           "p50_ms=%.2f p99_ms=%.2f secs=%.1f"
@@ -410,6 +549,111 @@ def main():
              1 if recv < a.n else 0, sent / ts, recv / tr,
              pct(lats, 50) / 1e6, pct(lats, 99) / 1e6, tr))
     return 0
+
+
+def run_drain(a):
+    a.backlog = 1 << 62                         # nobody receives yet
+    shared = new_shared(a)
+    start, t_send, _, _ = run_procs(a, shared, a.producers, 0)
+    sent = shared[0].value
+    rss_full = (tree_usage(proc_tree(a.server_pid))[1]
+                if a.server_pid else -1)
+    shared[4].value = sent
+    start2, _, t_recv, _ = run_procs(a, shared, 0, a.consumers)
+    recv, errors = shared[1].value, shared[2].value
+    tp = max(1e-9, t_send - start)
+    td = max(1e-9, t_recv - start2)
+    print("RESULT scenario=drain system=%s messages=%d body=%d window=%d "
+          "preloaded=%d preload_secs=%.2f preload_msgs_per_s=%.0f "
+          "drained=%d drain_secs=%.2f drain_msgs_per_s=%.0f capped=%d "
+          "rss_full_kb=%d errors=%d"
+          % (a.system, a.n, a.size, a.window, sent, tp, sent / tp, recv, td,
+             recv / td, 1 if sent < a.n or recv < sent else 0, rss_full,
+             errors))
+    return 0
+
+
+def idle_proc(a, count, ready, errors, stop_at, tag):
+    ADAPTERS[a.system][3](a, count, ready, errors, stop_at, tag)
+    os._exit(0)     # waiter threads may still be blocked in a call
+
+
+def run_idle(a):
+    if not a.server_pid:
+        sys.exit("clients.py: --mode idle needs --server-pid")
+    hz = os.sysconf("SC_CLK_TCK")
+    _, rss_before = tree_usage(proc_tree(a.server_pid))
+    ready, errors = mp.Value("q", 0), mp.Value("q", 0)
+    nproc = 4
+    setup_limit = 60.0
+    stop_at = time.monotonic() + setup_limit + 2 + a.secs
+    procs = [mp.Process(target=idle_proc,
+                        args=(a, a.conns // nproc + (i < a.conns % nproc),
+                              ready, errors, stop_at, str(i)))
+             for i in range(nproc)]
+    for p in procs:
+        p.start()
+    t0 = time.monotonic()
+    while ready.value < a.conns and time.monotonic() - t0 < setup_limit:
+        time.sleep(0.1)
+    time.sleep(2)                     # the last waits reach the broker
+    pids = proc_tree(a.server_pid)
+    c0, _ = tree_usage(pids)
+    w0 = time.monotonic()
+    rss_max = 0
+    while time.monotonic() - w0 < a.secs:
+        time.sleep(0.5)
+        rss_max = max(rss_max, tree_usage(pids)[1])
+    c1, rss = tree_usage(pids)
+    secs = time.monotonic() - w0
+    waiting = ready.value
+    for p in procs:
+        p.kill()
+        p.join(timeout=10)
+    print("RESULT scenario=idle system=%s conns=%d ready=%d secs=%.2f "
+          "cpu_pct=%.2f rss_kb=%d rss_max_kb=%d rss_before_kb=%d errors=%d"
+          % (a.system, a.conns, waiting, secs,
+             (c1 - c0) / hz / secs * 100.0, rss, rss_max, rss_before,
+             errors.value))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("system", choices=sorted(ADAPTERS))
+    ap.add_argument("--mode", choices=("flow", "drain", "idle"),
+                    default="flow")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--n", type=int, default=50000)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--producers", type=int, default=16)
+    ap.add_argument("--consumers", type=int, default=16)
+    ap.add_argument("--backlog", type=int, default=2000)
+    ap.add_argument("--window", type=int, default=10,
+                    help="publishes per pipeline / unconfirmed publishes "
+                    "per producer (SQS: entries per batch, at most 10)")
+    ap.add_argument("--max-secs", type=float, default=60)
+    ap.add_argument("--queue", default="bench-compare")
+    ap.add_argument("--state", default="/tmp/bench-compare-url")
+    ap.add_argument("--conns", type=int, default=1000,
+                    help="idle: waiting consumers")
+    ap.add_argument("--secs", type=float, default=20,
+                    help="idle: seconds the broker is sampled")
+    ap.add_argument("--server-pid", type=int, default=0,
+                    help="drain, idle: the broker's process")
+    ap.add_argument("--single-delete", action="store_true",
+                    help="sqs-query: DeleteMessage per distinct receipt "
+                    "handle instead of DeleteMessageBatch")
+    a = ap.parse_args()
+    a.size = max(a.size, 32)
+    a.window = max(1, a.window)
+
+    ADAPTERS[a.system][0](a)
+    if a.mode == "drain":
+        return run_drain(a)
+    if a.mode == "idle":
+        return run_idle(a)
+    return run_flow(a)
 
 
 if __name__ == "__main__":

@@ -12,18 +12,36 @@
 // time (process.hrtime, monotonic), so consumers measure send -> receive
 // latency. Prints one "RESULT key=value ..." line like clients.py.
 //
+// MODE (default flow) is one of
+//   flow   the workload above;
+//   drain  the producers alone publish N messages (WINDOW in flight each),
+//          then the consumers alone fetch and ack them all; each phase is
+//          bounded by MAXSECS ("capped"), and a capped preload drains what
+//          it sent;
+//   idle   N pull requests (fetch of 10 with a 20 s expiry, renewed when
+//          one expires) wait on the empty stream, spread over CONSUMERS
+//          connections; once they are all open, the server's CPU
+//          (utime + stime from /proc/SERVER_PID/stat) and RSS are sampled
+//          for MAXSECS seconds.
+//
 // usage: node nats_load.mjs PORT N SIZE PRODUCERS CONSUMERS BACKLOG MAXSECS
+//            [MODE [SERVER_PID [WINDOW]]]
 // (run from a directory whose node_modules has "nats"). 127.0.0.1 only.
 
+import { readFileSync } from "node:fs";
 import { connect, AckPolicy, StorageType } from "nats";
 
-const [port, n, size, np, nc, backlog, maxSecs] =
-    process.argv.slice(2).map(Number);
+const [port, n, size, np, nc, backlog0, maxSecs] =
+    process.argv.slice(2, 9).map(Number);
+const mode = process.argv[9] || "flow";
+const serverPid = Number(process.argv[10] || 0);
+const window = Number(process.argv[11] || 10);
+const backlog = mode === "drain" ? Infinity : backlog0;
 const subject = "bench.compare";
 const stream = "BENCH";
 const server = { servers: `127.0.0.1:${port}` };
 
-let claimed = 0, sent = 0, recv = 0, errors = 0;
+let claimed = 0, sent = 0, recv = 0, errors = 0, goal = n;
 let lastSend = 0, lastRecv = 0;
 const lats = [];
 const nowNs = () => process.hrtime.bigint();
@@ -41,7 +59,7 @@ async function producer(deadline) {
     const c = await connect(server);
     const js = c.jetstream();
     while (Date.now() < deadline) {
-        const k = Math.min(10, n - claimed);
+        const k = Math.min(window, n - claimed);
         if (k <= 0) break;
         claimed += k;
         while (sent - recv > backlog && Date.now() < deadline) await sleep(1);
@@ -61,7 +79,7 @@ async function consumer(deadline) {
     const c = await connect(server);
     const js = c.jetstream();
     const cons = await js.consumers.get(stream, "bench");
-    while (recv < n && Date.now() < deadline) {
+    while (recv < goal && Date.now() < deadline) {
         let batch;
         try {
             batch = await cons.fetch({ max_messages: 10, expires: 1000 });
@@ -85,6 +103,94 @@ async function consumer(deadline) {
     await c.close();
 }
 
+// utime + stime (ticks) and RSS (KiB) of the server process
+function usage() {
+    const st = readFileSync(`/proc/${serverPid}/stat`, "utf8");
+    const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+    const m = /VmRSS:\s+(\d+)/.exec(
+        readFileSync(`/proc/${serverPid}/status`, "utf8"));
+    return [Number(f[11]) + Number(f[12]), m ? Number(m[1]) : -1];
+}
+
+// One connection holding `count` pull requests open until stopAt.
+async function idleWaiters(count, stopAt, ready) {
+    const c = await connect(server);
+    const js = c.jetstream();
+    const cons = await js.consumers.get(stream, "bench");
+    const loop = async () => {
+        ready.n++;
+        while (Date.now() < stopAt) {
+            try {
+                const it = await cons.fetch({ max_messages: 10,
+                                              expires: 20000 });
+                for await (const m of it) m.ack();
+            } catch (e) {
+                errors++;
+                await sleep(100);
+            }
+        }
+    };
+    const loops = [];
+    for (let i = 0; i < count; i++) loops.push(loop());
+    await Promise.race([Promise.allSettled(loops), sleep(stopAt - Date.now())]);
+    await c.close().catch(() => {});
+}
+
+async function idle(secs) {
+    const hz = 100; // USER_HZ on Linux
+    const [, rssBefore] = usage();
+    const ready = { n: 0 };
+    const stopAt = Date.now() + 60000 + 3000 + secs * 1000;
+    const conns = Math.max(1, nc);
+    const tasks = [];
+    for (let i = 0; i < conns; i++) {
+        const k = Math.floor(n / conns) + (i < n % conns ? 1 : 0);
+        tasks.push(idleWaiters(k, stopAt, ready));
+    }
+    const t0 = Date.now();
+    while (ready.n < n && Date.now() - t0 < 60000) await sleep(100);
+    await sleep(2000); // the last pull requests reach the server
+    const [c0] = usage();
+    const w0 = Date.now();
+    let rssMax = 0;
+    while (Date.now() - w0 < secs * 1000) {
+        await sleep(500);
+        rssMax = Math.max(rssMax, usage()[1]);
+    }
+    const [c1, rss] = usage();
+    const s = (Date.now() - w0) / 1000;
+    console.log(`RESULT scenario=idle system=nats conns=${n} ` +
+        `ready=${ready.n} secs=${s.toFixed(2)} ` +
+        `cpu_pct=${((c1 - c0) / hz / s * 100).toFixed(2)} rss_kb=${rss} ` +
+        `rss_max_kb=${rssMax} rss_before_kb=${rssBefore} errors=${errors}`);
+    process.exit(0); // the pull requests still open are dropped
+}
+
+async function drain() {
+    let t0 = Date.now();
+    let deadline = t0 + maxSecs * 1000;
+    let ps = [];
+    for (let i = 0; i < np; i++) ps.push(producer(deadline));
+    await Promise.allSettled(ps);
+    const preloadSecs = Math.max(1, lastSend - t0) / 1000;
+    const [, rssFull] = serverPid ? usage() : [0, -1];
+    goal = sent;
+    t0 = Date.now();
+    deadline = t0 + maxSecs * 1000;
+    ps = [];
+    for (let i = 0; i < nc; i++) ps.push(consumer(deadline));
+    await Promise.allSettled(ps);
+    const drainSecs = Math.max(1, lastRecv - t0) / 1000;
+    console.log(`RESULT scenario=drain system=nats messages=${n} ` +
+        `body=${size} window=${window} preloaded=${sent} ` +
+        `preload_secs=${preloadSecs.toFixed(2)} ` +
+        `preload_msgs_per_s=${(sent / preloadSecs).toFixed(0)} ` +
+        `drained=${recv} drain_secs=${drainSecs.toFixed(2)} ` +
+        `drain_msgs_per_s=${(recv / drainSecs).toFixed(0)} ` +
+        `capped=${sent < n || recv < sent ? 1 : 0} rss_full_kb=${rssFull} ` +
+        `errors=${errors}`);
+}
+
 async function main() {
     const admin = await connect(server);
     const jsm = await admin.jetstreamManager();
@@ -93,7 +199,16 @@ async function main() {
                             storage: StorageType.File });
     await jsm.consumers.add(stream, { durable_name: "bench",
                                       ack_policy: AckPolicy.Explicit,
-                                      max_ack_pending: 20000 });
+                                      max_ack_pending: 20000,
+                                      // room for every idle pull request
+                                      max_waiting: mode === "idle"
+                                          ? Math.max(512, 2 * n) : 512 });
+    if (mode === "idle") return idle(maxSecs);
+    if (mode === "drain") {
+        await drain();
+        await admin.close();
+        return;
+    }
     const start = Date.now();
     const deadline = start + maxSecs * 1000;
     const tasks = [];

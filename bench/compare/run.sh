@@ -1,34 +1,67 @@
 #!/usr/bin/env bash
-# bench/compare/run.sh - sluice side by side with other brokers (make
-# bench-compare).
+# bench/compare/run.sh - sluice side by side with other brokers, one command,
+# one results file (make bench-compare).
 #
 # Installs what it needs (Debian: rabbitmq-server, redis-server, nats-server,
 # python3-pika, python3-redis, python3-boto3; npm into build/compare-npm:
-# fauxqs 1.9.2 (the last release that runs on Node 20), sqslite, nats), then
-# for each system: starts it on 127.0.0.1 on free ports with its data under
-# a temporary directory, runs the same workload, and stops it by its PID.
+# fauxqs 1.9.2 (the last release that runs on Node 20), sqslite, nats; moto
+# is used where it is already installed, never installed), then for each
+# system: starts it on 127.0.0.1 on free ports with its data under a
+# temporary directory, runs every scenario against it with the client its
+# users would use, and stops it by its PID. Scenarios:
 #
-# Workload (per system and message size): 16 producers publish N messages,
-# each counted once the broker acknowledged it as stored; 16 consumers
-# receive concurrently and count a message once its ack/delete was
-# acknowledged; producers pause while more than 2,000 messages are in the
-# system. Reported: send and receive throughput and p50/p99 send -> receive
-# latency, for 1 KiB and 64-byte bodies. The SQS rows (sluice, fauxqs) use
-# bench/loadgen.c's batch scenario (SendMessageBatch / ReceiveMessage /
-# DeleteMessageBatch, 10 per call, AWS JSON protocol), which runs for a fixed
-# time (SLUICE_SECS) rather than a fixed N; the others use
-# bench/compare/clients.py (pika, redis-py, boto3) and nats_load.mjs (nats.js).
+#   flow    16 producers publish N messages, each counted once the broker
+#           acknowledged it as stored; 16 consumers receive concurrently and
+#           count a message once its ack/delete was acknowledged; producers
+#           pause while more than BACKLOG messages are in the system.
+#           Send and receive rates, p50/p99 send -> receive latency; 1 KiB
+#           and 64-byte bodies (SIZES).
+#   drain   a backlog: DRAIN_N messages of DRAIN_SIZE bytes preloaded with
+#           nobody receiving, then drained by 16 consumers (receive +
+#           ack/delete); each phase stops after DRAIN_SECS ("capped").
+#   idle    IDLE_CONNS consumers waiting on an empty queue; the broker's CPU
+#           (% of a core) over IDLE_SECS and its RSS.
+#   send    SendMessageBatch alone (no consumers), SQS systems driven by
+#           loadgen (sluice, fauxqs), SEND_SIZES bodies.
+#   fanout  an SNS topic with 10 SQS subscriptions, and (sluice only) an
+#           EventBridge bus with 100 rules targeting SQS queues, driven by
+#           bench/fanout/fanout.c.
 #
-# Prints one table and writes it with a description of the machine to
-# bench/results/compare.md. Knobs (environment):
+# The SQS systems speaking the JSON protocol (sluice, fauxqs) are driven by
+# bench/loadgen.c (flow for a fixed SLUICE_SECS instead of N; drain; idle;
+# send); sqslite and moto by bench/compare/clients.py with boto3 (Query
+# protocol); RabbitMQ by clients.py with pika, Redis streams with redis-py,
+# NATS JetStream by nats_load.mjs with nats.js.
+#
+# Prints one document of tables and writes it with a description of the
+# machine to bench/results/compare.md. Knobs (environment):
 #   N (50000)  SIZES ("1024 64")  PRODUCERS (16)  CONSUMERS (16)
-#   BACKLOG (2000)  MAX_SECS (90, cap on one run)  SLUICE_SECS (10)
-#   SYSTEMS (all: "sluice fauxqs sqslite rabbitmq redis nats")
-#   SKIP_INSTALL=1  SKIP_BUILD=1  SLUICE (server binary, build/sluice)
+#   BACKLOG (2000)  MAX_SECS (90, cap on one flow run)  SLUICE_SECS (10)
+#   DRAIN_N (1000000)  DRAIN_SIZE (64)  DRAIN_SECS (60, cap on each phase)
+#   DRAIN_WINDOW (100)  DRAIN_ALL (0; 1 also drains RabbitMQ classic and
+#   Redis everysec)  IDLE_CONNS (1000)  IDLE_SECS (20)
+#   SEND_SIZES ("1024 64")  FANOUT_SECS (8)  MOTO_SECS (30, cap on each moto
+#   run instead of MAX_SECS and DRAIN_SECS: a few dozen messages a second)
+#   SCENARIOS (all: "flow drain idle send fanout")
+#   SYSTEMS (all: "sluice fauxqs sqslite moto rabbitmq redis nats")
+#   QUICK=1 (a smoke run: N=5000, SLUICE_SECS=3, DRAIN_N=20000,
+#            DRAIN_SECS=20, IDLE_SECS=5, MAX_SECS=30, FANOUT_SECS=3 unless set)
+#   SKIP_INSTALL=1  SKIP_BUILD=1  SLUICE (server binary; when given, it is
+#   not rebuilt; default build/sluice, built with make)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
+if [ "${QUICK:-0}" = 1 ]; then
+    N=${N:-5000}
+    SLUICE_SECS=${SLUICE_SECS:-3}
+    DRAIN_N=${DRAIN_N:-20000}
+    DRAIN_SECS=${DRAIN_SECS:-20}
+    IDLE_SECS=${IDLE_SECS:-5}
+    MAX_SECS=${MAX_SECS:-30}
+    FANOUT_SECS=${FANOUT_SECS:-3}
+    MOTO_SECS=${MOTO_SECS:-15}
+fi
 N=${N:-50000}
 SIZES=${SIZES:-"1024 64"}
 PRODUCERS=${PRODUCERS:-16}
@@ -36,11 +69,25 @@ CONSUMERS=${CONSUMERS:-16}
 BACKLOG=${BACKLOG:-2000}
 MAX_SECS=${MAX_SECS:-90}
 SLUICE_SECS=${SLUICE_SECS:-10}
-SYSTEMS=${SYSTEMS:-"sluice fauxqs sqslite rabbitmq redis nats"}
-SLUICE=${SLUICE:-build/sluice}
+DRAIN_N=${DRAIN_N:-1000000}
+DRAIN_SIZE=${DRAIN_SIZE:-64}
+DRAIN_SECS=${DRAIN_SECS:-60}
+DRAIN_WINDOW=${DRAIN_WINDOW:-100}
+DRAIN_ALL=${DRAIN_ALL:-0}
+MOTO_SECS=${MOTO_SECS:-30}
+IDLE_CONNS=${IDLE_CONNS:-1000}
+IDLE_SECS=${IDLE_SECS:-20}
+SEND_SIZES=${SEND_SIZES-"1024 64"}
+FANOUT_SECS=${FANOUT_SECS:-8}
+SCENARIOS=${SCENARIOS:-"flow drain idle send fanout"}
+SYSTEMS=${SYSTEMS:-"sluice fauxqs sqslite moto rabbitmq redis nats"}
 NPM_DIR=$ROOT/build/compare-npm
 PY=/usr/bin/python3
 RESULTS=bench/results
+
+want() {         # want SCENARIO: is it in SCENARIOS?
+    [[ " $SCENARIOS " == *" $1 "* ]]
+}
 
 # ---- install -------------------------------------------------------------
 install_deps() {
@@ -68,27 +115,41 @@ install_deps() {
 }
 [ "${SKIP_INSTALL:-0}" = 1 ] || install_deps
 
-# ---- build -----------------------------------------------------------------
-mkdir -p build/compare
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    make --no-print-directory build/sluice
-fi
-# shellcheck disable=SC2046
-if ! cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
-        bench/loadgen.c bench/lib/hist.c bench/lib/httpload.c \
-        bench/lib/procstat.c $(pkg-config --cflags --libs jansson) -lpthread \
-        -o build/compare/loadgen 2>build/compare/loadgen.err; then
-    # loadgen.c or bench/lib may be mid-edit by someone else: fall back to
-    # the last build
-    echo "run.sh: bench/loadgen.c did not compile; using build/loadgen" >&2
-    cp build/loadgen build/compare/loadgen
-fi
-LOADGEN=build/compare/loadgen
+# moto is used where it is installed (moto_server on PATH, through pyenv's
+# shim if that is how it got there, or a python3 that imports moto); it is
+# not packaged in Debian bookworm and is never installed here.
+MOTO_CMD=()
+MOTO_VERSION=""
+find_moto() {
+    local exe="" py
+    if command -v pyenv >/dev/null 2>&1; then
+        exe=$(pyenv which moto_server 2>/dev/null || true)
+    fi
+    [ -n "$exe" ] || exe=$(command -v moto_server 2>/dev/null || true)
+    if [ -n "$exe" ]; then
+        MOTO_CMD=("$exe")
+        py=$(head -n 1 "$exe" | sed -n 's/^#! *//p')
+        # shellcheck disable=SC2086
+        [ -n "$py" ] && MOTO_VERSION=$($py -c \
+            'import moto; print(moto.__version__)' 2>/dev/null || true)
+        return 0
+    fi
+    for py in python3 "$PY"; do
+        if "$py" -c 'import moto.server' 2>/dev/null; then
+            MOTO_CMD=("$py" -m moto.server)
+            MOTO_VERSION=$("$py" -c 'import moto; print(moto.__version__)')
+            return 0
+        fi
+    done
+    return 1
+}
+find_moto || true
 
-# ---- process bookkeeping ---------------------------------------------------
+# ---- build -----------------------------------------------------------------
 tmp=$(mktemp -d /tmp/sluice-compare.XXXXXX)
 pids=()          # every process we started, stopped by PID at the end
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+NATS_JS=$NPM_DIR/nats_load.$$.mjs
 
 stop_pid() {     # stop_pid PID: TERM, wait up to 15 s, then KILL
     local pid=$1
@@ -105,11 +166,38 @@ cleanup() {
     local i
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[$i]}"; done
     rm -rf "$tmp"
+    rm -f "$NATS_JS"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-freeport() { $LOADGEN freeport; }
+if [ -z "${SLUICE:-}" ]; then
+    SLUICE=build/sluice
+    [ "${SKIP_BUILD:-0}" = 1 ] || make --no-print-directory build/sluice
+fi
+[ -x "$SLUICE" ] || { echo "run.sh: $SLUICE is missing" >&2; exit 1; }
+
+# the load generators, built into the temporary directory
+build_tool() {   # build_tool NAME SOURCE FALLBACK
+    # shellcheck disable=SC2046
+    if ! cc -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Ibench/lib \
+            "$2" bench/lib/hist.c bench/lib/httpload.c bench/lib/procstat.c \
+            $(pkg-config --cflags --libs jansson) -lpthread \
+            -o "$tmp/$1" 2>"$tmp/$1.err"; then
+        # the source may be mid-edit by someone else: fall back to a
+        # previous build
+        echo "run.sh: $2 did not compile; using $3" >&2
+        cp "$3" "$tmp/$1" || echo "run.sh: no $3 either" >&2
+    fi
+}
+build_tool loadgen bench/loadgen.c build/loadgen
+LOADGEN=$tmp/loadgen
+if want fanout; then
+    build_tool fanout bench/fanout/fanout.c build/fanout
+fi
+FANOUT=$tmp/fanout
+
+freeport() { "$LOADGEN" freeport; }
 wait_port() {    # wait_port PORT SECS PID
     local i
     for ((i = 0; i < $2 * 10; i++)); do
@@ -121,6 +209,7 @@ wait_port() {    # wait_port PORT SECS PID
 }
 
 # record LABEL: keeps the RESULT line of $tmp/out under LABEL
+# (scenario|system|body size)
 record() {
     local line
     line=$(grep '^RESULT' "$tmp/out" | tail -n 1 || true)
@@ -128,73 +217,198 @@ record() {
     echo "$1 $line" >>"$tmp/results"
 }
 
-run_loadgen() {  # run_loadgen LABEL PORT SIZE SERVER_PID
-    echo "== $1, ${3}-byte bodies"
-    timeout $((SLUICE_SECS + 60)) $LOADGEN batch --port "$2" --server-pid "$4" \
-        --producers "$PRODUCERS" --consumers "$CONSUMERS" \
-        --backlog "$BACKLOG" --duration "$SLUICE_SECS" --warmup 2 \
-        --body-size "$3" --queue "cmp-$3" --delete-queue \
+# ---- drivers -----------------------------------------------------------------
+lg_flow() {      # lg_flow SYSTEM PORT PID: loadgen batch, every size
+    local s
+    want flow || return 0
+    for s in $SIZES; do
+        echo "== $1, flow, ${s}-byte bodies"
+        timeout $((SLUICE_SECS + 60)) "$LOADGEN" batch --port "$2" \
+            --server-pid "$3" --producers "$PRODUCERS" \
+            --consumers "$CONSUMERS" --backlog "$BACKLOG" \
+            --duration "$SLUICE_SECS" --warmup 2 --body-size "$s" \
+            --queue "cmp-$s" --delete-queue >"$tmp/out" 2>&1 || true
+        grep -E '^RESULT|errors:|window|machine:' "$tmp/out" || true
+        record "flow|$1|$s"
+    done
+}
+
+lg_send() {      # lg_send SYSTEM PORT PID: SendMessageBatch alone
+    local s
+    want send || return 0
+    for s in $SEND_SIZES; do
+        echo "== $1, batch sends alone, ${s}-byte bodies"
+        timeout $((SLUICE_SECS + 60)) "$LOADGEN" batch --port "$2" \
+            --server-pid "$3" --producers "$PRODUCERS" --consumers 0 \
+            --backlog 0 --duration "$SLUICE_SECS" --warmup 2 \
+            --body-size "$s" --queue "send-$s" --delete-queue \
+            >"$tmp/out" 2>&1 || true
+        grep -E '^RESULT|errors:' "$tmp/out" || true
+        record "send|$1|$s"
+    done
+}
+
+lg_drain() {     # lg_drain SYSTEM PORT PID
+    want drain || return 0
+    echo "== $1, drain a backlog of $DRAIN_N"
+    timeout $((2 * DRAIN_SECS + 120)) "$LOADGEN" drain --port "$2" \
+        --server-pid "$3" --producers "$PRODUCERS" --consumers "$CONSUMERS" \
+        --messages "$DRAIN_N" --body-size "$DRAIN_SIZE" \
+        --duration "$DRAIN_SECS" --queue cmp-drain --delete-queue \
         >"$tmp/out" 2>&1 || true
-    grep -E '^RESULT|errors:|window|machine:' "$tmp/out" || true
-    record "$1|$3"
+    grep -E '^RESULT|preload:|drain:|first error' "$tmp/out" || true
+    record "drain|$1|$DRAIN_SIZE"
 }
 
-run_client() {   # run_client LABEL SIZE COMMAND...
-    local label=$1 size=$2
-    shift 2
-    echo "== $label, ${size}-byte bodies"
-    timeout $((MAX_SECS + 120)) "$@" >"$tmp/out" 2>&1 || true
+lg_idle() {      # lg_idle SYSTEM PORT PID
+    want idle || return 0
+    echo "== $1, $IDLE_CONNS idle long polls"
+    timeout $((IDLE_SECS + 90)) "$LOADGEN" idle --port "$2" --server-pid "$3" \
+        --conns "$IDLE_CONNS" --duration "$IDLE_SECS" --warmup 2 \
+        --queue cmp-idle --delete-queue >"$tmp/out" 2>&1 || true
+    grep -E '^RESULT|long polls open' "$tmp/out" || true
+    record "idle|$1|-"
+}
+
+fanout_sns() {   # fanout_sns SYSTEM PORT PID [--raw]
+    local name=sns-10
+    want fanout || return 0
+    [ "${4:-}" = --raw ] && name=raw-10
+    echo "== $1, SNS topic -> 10 SQS queues ${4:-}"
+    timeout $((FANOUT_SECS + 120)) "$FANOUT" sns --port "$2" --server-pid "$3" \
+        --subs 10 --body-size 1024 --duration "$FANOUT_SECS" --warmup 1 \
+        --conns 32 ${4:+"$4"} >"$tmp/out" 2>&1 || true
+    grep -E '^RESULT|check:' "$tmp/out" || true
+    record "$name|$1|1024"
+}
+
+fanout_events() { # fanout_events SYSTEM PORT PID
+    want fanout || return 0
+    echo "== $1, EventBridge bus, 100 rules -> SQS"
+    timeout $((FANOUT_SECS + 120)) "$FANOUT" events --port "$2" \
+        --server-pid "$3" --rules 100 --duration "$FANOUT_SECS" --warmup 1 \
+        --conns 32 >"$tmp/out" 2>&1 || true
+    grep -E '^RESULT|check' "$tmp/out" || true
+    record "events-100|$1|-"
+}
+
+# clients.py: py_run MODE LABEL SIZE CLIENT PORT QUEUE [EXTRA ARGS]
+py_run() {
+    local mode=$1 label=$2 size=$3 client=$4 port=$5 queue=$6 limit
+    shift 6
+    case $mode in
+    flow) want flow || return 0
+          echo "== $label, flow, ${size}-byte bodies"; limit=$((MAX_SECS + 120)) ;;
+    drain) want drain || return 0
+           echo "== $label, drain a backlog of $DRAIN_N"
+           limit=$((2 * DRAIN_SECS + 150)) ;;
+    idle) want idle || return 0
+          echo "== $label, $IDLE_CONNS idle consumers"; limit=$((IDLE_SECS + 150)) ;;
+    esac
+    timeout "$limit" $PY bench/compare/clients.py "$client" --mode "$mode" \
+        --port "$port" --producers "$PRODUCERS" --consumers "$CONSUMERS" \
+        --backlog "$BACKLOG" --queue "$queue" --state "$tmp/url" "$@" \
+        >"$tmp/out" 2>&1 || true
     grep -E '^RESULT' "$tmp/out" || tail -n 5 "$tmp/out"
-    record "$label|$size"
+    record "$mode|$label|$size"
 }
 
-py_client() {    # py_client LABEL SIZE SYSTEM PORT QUEUE [EXTRA ARGS]
-    run_client "$1" "$2" $PY bench/compare/clients.py "$3" --port "$4" \
-        --n "$N" --size "$2" --producers "$PRODUCERS" \
-        --consumers "$CONSUMERS" --backlog "$BACKLOG" --max-secs "$MAX_SECS" \
-        --queue "$5" --state "$tmp/url" "${@:6}"
+# py_flows LABEL CLIENT PORT [EXTRA ARGS]: flow for every size
+py_flows() {
+    local label=$1 client=$2 port=$3 s
+    shift 3
+    for s in $SIZES; do
+        py_run flow "$label" "$s" "$client" "$port" "q-$label-$s" \
+            --n "$N" --size "$s" --max-secs "$MAX_SECS" "$@"
+    done
+}
+
+# py_all LABEL CLIENT PORT PID [EXTRA ARGS]: flow for every size, then the
+# drain (idle is run separately, first, on the fresh broker)
+py_all() {
+    local label=$1 client=$2 port=$3 pid=$4
+    shift 4
+    py_flows "$label" "$client" "$port" "$@"
+    py_run drain "$label" "$DRAIN_SIZE" "$client" "$port" "q-$label-drain" \
+        --n "$DRAIN_N" --size "$DRAIN_SIZE" --max-secs "$DRAIN_SECS" \
+        --window "$DRAIN_WINDOW" --server-pid "$pid" "$@"
+}
+
+py_idle() {      # py_idle LABEL CLIENT PORT PID
+    py_run idle "$1" - "$2" "$3" "q-$1-idle" --conns "$IDLE_CONNS" \
+        --secs "$IDLE_SECS" --server-pid "$4"
 }
 
 # ---- systems ---------------------------------------------------------------
 bench_sluice() {
-    local port pid s
+    local port pid
     port=$(freeport)
     mkdir -p "$tmp/sluice"
     "$SLUICE" serve --host 127.0.0.1 --port "$port" --data-dir "$tmp/sluice" \
         --log-level warn >"$tmp/sluice.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    $LOADGEN wait --port "$port" --duration 20 >/dev/null
-    for s in $SIZES; do run_loadgen sluice "$port" "$s" "$pid"; done
+    "$LOADGEN" wait --port "$port" --duration 20 >/dev/null
+    lg_idle sluice "$port" "$pid"
+    lg_flow sluice "$port" "$pid"
+    lg_send sluice "$port" "$pid"
+    fanout_sns sluice "$port" "$pid"
+    fanout_sns sluice "$port" "$pid" --raw
+    fanout_events sluice "$port" "$pid"
+    lg_drain sluice "$port" "$pid"
     stop_pid "$pid"
+    rm -rf "$tmp/sluice"
 }
 
 bench_fauxqs() {
-    local port pid s
+    local port pid
     port=$(freeport)
     node bench/compare/fauxqs_local.mjs "$NPM_DIR/node_modules" "$port" \
         >"$tmp/fauxqs.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     wait_port "$port" 30 "$pid" || { echo "fauxqs did not start" >&2; return; }
-    for s in $SIZES; do run_loadgen fauxqs "$port" "$s" "$pid"; done
+    lg_idle fauxqs "$port" "$pid"
+    lg_flow fauxqs "$port" "$pid"
+    lg_send fauxqs "$port" "$pid"
+    fanout_sns fauxqs "$port" "$pid"
+    lg_drain fauxqs "$port" "$pid"
     stop_pid "$pid"
 }
 
 bench_sqslite() {
-    local port pid s
+    local port pid
     port=$(freeport)
     node "$NPM_DIR/node_modules/sqslite/bin/cli.js" --host 127.0.0.1 \
         --port "$port" >"$tmp/sqslite.log" 2>&1 &
     pid=$!
     pids+=("$pid")
     wait_port "$port" 30 "$pid" || { echo "sqslite did not start" >&2; return; }
+    py_idle sqslite sqs-query "$port" "$pid"
     # sqslite 2.1.1's DeleteMessageBatch removes every message it was NOT
     # given (and all messages of one receive share a receipt handle), so
     # its consumers delete with DeleteMessage, once per receive.
-    for s in $SIZES; do
-        py_client sqslite "$s" sqs-query "$port" "cmp-$s" --single-delete
-    done
+    py_all sqslite sqs-query "$port" "$pid" --single-delete
+    stop_pid "$pid"
+}
+
+bench_moto() {
+    local port pid
+    # moto's rate is a few dozen messages a second under this load: its
+    # runs stop earlier (dynamic scope: py_all sees these)
+    local MAX_SECS=$MOTO_SECS DRAIN_SECS=$MOTO_SECS
+    if [ ${#MOTO_CMD[@]} -eq 0 ]; then
+        echo "== moto: not installed (not packaged in Debian bookworm); skipped"
+        return
+    fi
+    port=$(freeport)
+    # moto keeps everything in memory; -H binds it to loopback only
+    "${MOTO_CMD[@]}" -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_port "$port" 60 "$pid" || { echo "moto did not start" >&2; return; }
+    py_idle moto sqs-query "$port" "$pid"
+    py_all moto sqs-query "$port" "$pid"
     stop_pid "$pid"
 }
 
@@ -226,16 +440,26 @@ EOF
         tail -n 20 "$d/server.log" >&2
         return
     fi
+    py_idle rabbitmq-quorum rabbit-quorum "$port" "$pid"
     for s in $SIZES; do
-        py_client rabbitmq-quorum "$s" rabbit-quorum "$port" "q-quorum-$s"
-        py_client rabbitmq-classic "$s" rabbit-classic "$port" "q-classic-$s"
+        py_run flow rabbitmq-quorum "$s" rabbit-quorum "$port" "q-quorum-$s" \
+            --n "$N" --size "$s" --max-secs "$MAX_SECS"
+        py_run flow rabbitmq-classic "$s" rabbit-classic "$port" \
+            "q-classic-$s" --n "$N" --size "$s" --max-secs "$MAX_SECS"
+    done
+    for s in quorum classic; do
+        [ "$s" = quorum ] || [ "$DRAIN_ALL" = 1 ] || continue
+        py_run drain "rabbitmq-$s" "$DRAIN_SIZE" "rabbit-$s" "$port" \
+            "q-$s-drain" --n "$DRAIN_N" --size "$DRAIN_SIZE" \
+            --max-secs "$DRAIN_SECS" --window "$DRAIN_WINDOW" \
+            --server-pid "$pid"
     done
     stop_pid "$pid"
     stop_pid "$epmd_pid"
 }
 
 bench_redis() {
-    local port pid s mode
+    local port pid mode
     for mode in always everysec; do
         port=$(freeport)
         mkdir -p "$tmp/redis-$mode"
@@ -246,10 +470,17 @@ bench_redis() {
         pid=$!
         pids+=("$pid")
         wait_port "$port" 20 "$pid" || { echo "redis did not start" >&2; continue; }
-        for s in $SIZES; do
-            py_client "redis-$mode" "$s" redis "$port" "s-$s"
-        done
+        # idle once: how the AOF is synced does not matter without writes
+        if [ "$mode" = always ]; then
+            py_idle redis-always redis "$port" "$pid"
+            py_all redis-always redis "$port" "$pid"
+        elif [ "$DRAIN_ALL" = 1 ]; then
+            py_all "redis-$mode" redis "$port" "$pid"
+        else
+            py_flows "redis-$mode" redis "$port"
+        fi
         stop_pid "$pid"
+        rm -rf "$tmp/redis-$mode"
     done
 }
 
@@ -265,100 +496,99 @@ bench_nats() {
     sleep 0.5
     # ES modules resolve packages from the script's own directory, so the
     # script runs from a copy beside the npm install.
-    cp bench/compare/nats_load.mjs "$NPM_DIR/nats_load.mjs"
-    for s in $SIZES; do
-        run_client nats "$s" node "$NPM_DIR/nats_load.mjs" "$port" "$N" "$s" \
-            "$PRODUCERS" "$CONSUMERS" "$BACKLOG" "$MAX_SECS"
-    done
+    cp bench/compare/nats_load.mjs "$NATS_JS"
+    if want idle; then
+        echo "== nats, $IDLE_CONNS idle pull requests"
+        timeout $((IDLE_SECS + 120)) node "$NATS_JS" "$port" "$IDLE_CONNS" 64 \
+            0 10 0 "$IDLE_SECS" idle "$pid" >"$tmp/out" 2>&1 || true
+        grep -E '^RESULT' "$tmp/out" || tail -n 5 "$tmp/out"
+        record "idle|nats|-"
+    fi
+    if want flow; then
+        for s in $SIZES; do
+            echo "== nats, flow, ${s}-byte bodies"
+            timeout $((MAX_SECS + 120)) node "$NATS_JS" "$port" "$N" "$s" \
+                "$PRODUCERS" "$CONSUMERS" "$BACKLOG" "$MAX_SECS" \
+                >"$tmp/out" 2>&1 || true
+            grep -E '^RESULT' "$tmp/out" || tail -n 5 "$tmp/out"
+            record "flow|nats|$s"
+        done
+    fi
+    if want drain; then
+        echo "== nats, drain a backlog of $DRAIN_N"
+        timeout $((2 * DRAIN_SECS + 150)) node "$NATS_JS" "$port" "$DRAIN_N" \
+            "$DRAIN_SIZE" "$PRODUCERS" "$CONSUMERS" 0 "$DRAIN_SECS" drain \
+            "$pid" "$DRAIN_WINDOW" >"$tmp/out" 2>&1 || true
+        grep -E '^RESULT' "$tmp/out" || tail -n 5 "$tmp/out"
+        record "drain|nats|$DRAIN_SIZE"
+    fi
     stop_pid "$pid"
+    rm -rf "$tmp/nats"
 }
 
 t0=$(date +%s)
 : >"$tmp/results"
+: >"$tmp/times"
 for sys in $SYSTEMS; do
+    s0=$(date +%s)
     "bench_$sys"
+    echo "$sys $(($(date +%s) - s0))" >>"$tmp/times"
 done
 elapsed=$(( $(date +%s) - t0 ))
 
-# ---- table -------------------------------------------------------------------
-# describe LABEL: "what | client | syncs before ack"
+# ---- tables ------------------------------------------------------------------
+# describe LABEL: what | client | syncs before ack | how idle consumers wait
+d() { printf '%s|%s|%s|%s\n' "$@"; }
 describe() {
+    local lp="ReceiveMessage long polls (WaitTimeSeconds=20), one connection each"
+    local bp="boto3 ReceiveMessage WaitTimeSeconds=20, one connection each"
     case $1 in
-    sluice) echo "sluice, SQS batch path (JSON) | loadgen (C) | yes: SQLite WAL, synchronous=FULL, fsync before every answer (grouped commits)" ;;
-    fauxqs) echo "fauxqs 1.9.2 (JSON protocol) | loadgen (C) | no: in memory" ;;
-    sqslite) echo "sqslite 2.1.1 (Query protocol) | boto3 1.26 | no: in memory" ;;
-    rabbitmq-quorum) echo "RabbitMQ 3.10 quorum queue | pika 1.2 | yes: confirm after the Raft log is fsynced" ;;
-    rabbitmq-classic) echo "RabbitMQ 3.10 classic queue, persistent | pika 1.2 | yes: confirm after the message store is fsynced (batched)" ;;
-    redis-always) echo "Redis 7.0 streams, appendfsync always | redis-py 4.3 | yes: AOF fsynced before replies" ;;
-    redis-everysec) echo "Redis 7.0 streams, appendfsync everysec | redis-py 4.3 | no: AOF fsynced once a second" ;;
-    nats) echo "NATS 2.9 JetStream, file storage | nats.js 2.29 | no: written, not fsynced per message (sync every 2 min)" ;;
-    *) echo "$1 | ? | ?" ;;
+    sluice) d "sluice, SQS (JSON protocol)" "loadgen (C)" \
+        "yes: SQLite WAL, synchronous=FULL, fsync before every answer (grouped commits)" \
+        "$lp" ;;
+    fauxqs) d "fauxqs 1.9.2 (JSON protocol)" "loadgen (C)" "no: in memory" "$lp" ;;
+    sqslite) d "sqslite 2.1.1 (Query protocol)" "boto3 1.26" "no: in memory" \
+        "$bp; sqslite ignores WaitTimeSeconds and answers at once, so they poll in a loop" ;;
+    moto) d "moto ${MOTO_VERSION:-?} server (Query protocol)" "boto3 1.26" \
+        "no: in memory" "$bp (moto holds each in a thread)" ;;
+    rabbitmq-quorum) d "RabbitMQ 3.10 quorum queue" "pika 1.2" \
+        "yes: confirm after the Raft log is fsynced" \
+        "basic_consume, one channel each, on 4 connections" ;;
+    rabbitmq-classic) d "RabbitMQ 3.10 classic queue, persistent" "pika 1.2" \
+        "yes: confirm after the message store is fsynced (batched)" "—" ;;
+    redis-always) d "Redis 7.0 streams, appendfsync always" "redis-py 4.3" \
+        "yes: AOF fsynced before replies" \
+        "XREADGROUP BLOCK 20000, one connection each" ;;
+    redis-everysec) d "Redis 7.0 streams, appendfsync everysec" "redis-py 4.3" \
+        "no: AOF fsynced once a second" "—" ;;
+    nats) d "NATS 2.9 JetStream, file storage" "nats.js 2.29" \
+        "no: written, not fsynced per message (sync every 2 min)" \
+        "pull requests (fetch 10, expires 20 s) on one durable consumer, 10 connections" ;;
+    *) d "$1" "?" "?" "?" ;;
     esac
 }
 
-table() {
-    $PY - "$tmp/results" "$N" "$SLUICE_SECS" <<'PYEOF'
-import re, sys
-path, n, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rows = []
-for line in open(path):
-    label, rest = line.split(" ", 1)
-    system, size = label.split("|")
-    kv = dict(re.findall(r"(\w+)=(\S+)", rest))
-    rows.append((system, size, kv))
-def num(kv, *keys):
-    for k in keys:
-        if k in kv:
-            try:
-                return float(kv[k])
-            except ValueError:
-                pass
-    return None
-sl = {}
-for system, size, kv in rows:
-    if system == "sluice":
-        sl[size] = (num(kv, "send_msgs_per_s"), num(kv, "recv_msgs_per_s"))
-def fmt(v, unit=""):
-    return "n/a" if v is None else ("{:,.0f}".format(v) if unit == "" else "%.1f" % v)
-def ratio(a, b):
-    return "n/a" if not a or not b else "%.1f×" % (a / b)
-print("| system | client | syncs before ack? | body | send msg/s | receive msg/s "
-      "| p50 ms | p99 ms | messages | sluice ÷ row (send / receive) |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
-for system, size, kv in rows:
-    send = num(kv, "send_msgs_per_s"); recv = num(kv, "recv_msgs_per_s")
-    p50 = num(kv, "e2e_p50_ms", "p50_ms"); p99 = num(kv, "e2e_p99_ms", "p99_ms")
-    if "received" in kv:
-        msgs = int(kv["received"])
-        note = " (capped)" if kv.get("capped") == "1" else ""
-    elif "secs" in kv and recv:
-        msgs = int(recv * float(kv["secs"])); note = " (%s s)" % secs
-    else:
-        msgs, note = 0, " (failed)"
-    errs = kv.get("errors", "0")
-    if errs not in ("0", ""):
-        note += ", %s errors" % errs
-    s_send, s_recv = sl.get(size, (None, None))
-    print("| @%s | %s | %s | %s | %s | %s | %s%s | %s / %s |" % (
-        system, size, fmt(send), fmt(recv),
-        "n/a" if p50 is None else "%.1f" % p50, "n/a" if p99 is None else "%.1f" % p99,
-        "{:,}".format(msgs), note, ratio(s_send, send), ratio(s_recv, recv)))
-PYEOF
-}
+for s in sluice fauxqs sqslite moto rabbitmq-quorum rabbitmq-classic \
+         redis-always redis-everysec nats; do
+    printf '%s|%s\n' "$s" "$(describe "$s")"
+done >"$tmp/desc"
+moto_note=""
+if [ ${#MOTO_CMD[@]} -eq 0 ]; then
+    moto_note="moto: not installed (not packaged in Debian bookworm)"
+elif [[ " $SYSTEMS " == *" moto "* ]]; then
+    moto_note="moto ${MOTO_VERSION:-?}: ${MOTO_CMD[*]}"
+fi
 
-# Substitute each row's description (kept in bash so that it sits next to
-# the startup code it describes).
-render() {
-    local line sys desc
-    table | while IFS= read -r line; do
-        if [[ $line =~ ^\|\ @([a-z-]+)\ \|(.*)$ ]]; then
-            sys=${BASH_REMATCH[1]}
-            desc=$(describe "$sys")
-            echo "| $desc |${BASH_REMATCH[2]}"
-        else
-            echo "$line"
-        fi
-    done
+table() {
+    $PY bench/compare/table.py "$tmp/results" "$tmp/desc" \
+        --sluice-secs "$SLUICE_SECS" --n "$N" --max-secs "$MAX_SECS" \
+        --drain-n "$DRAIN_N" --drain-size "$DRAIN_SIZE" \
+        --drain-secs "$DRAIN_SECS" --drain-window "$DRAIN_WINDOW" \
+        --idle-conns "$IDLE_CONNS" --idle-secs "$IDLE_SECS" \
+        --fanout-secs "$FANOUT_SECS" --backlog "$BACKLOG" \
+        --moto-secs "$MOTO_SECS" --drain-all "$DRAIN_ALL" \
+        --producers "$PRODUCERS" --consumers "$CONSUMERS" \
+        --moto-note "$moto_note"
 }
 
 machine() {
@@ -369,52 +599,26 @@ machine() {
     echo "- kernel: $(uname -sr); data on $(df -T /tmp | awk 'NR == 2 { print $2 }') (/tmp)"
     echo "- sluice: $(git rev-parse --short HEAD 2>/dev/null || echo 'no commit')" \
          "$(git diff --quiet 2>/dev/null || echo '(working tree has changes)')"
-    echo "- load average (1, 5, 15 min) before the run: $load_before"
+    echo "- load average (1, 5, 15 min) before the run: $load_before;" \
+         "after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- every broker, its clients and the load generator share this machine"
     echo "  (and it is shared with other engineers' test runs): figures are noisy"
+    echo "- whole comparison took ${elapsed} s ($(tr '\n' ' ' <"$tmp/times" |
+        sed 's/\([a-z]*\) \([0-9]*\) /\1 \2 s, /g; s/, $//'))"
+    echo "- N=$N, SIZES=\"$SIZES\", SLUICE_SECS=$SLUICE_SECS, MAX_SECS=$MAX_SECS," \
+         "DRAIN_N=$DRAIN_N, DRAIN_SECS=$DRAIN_SECS, DRAIN_ALL=$DRAIN_ALL," \
+         "MOTO_SECS=$MOTO_SECS, IDLE_CONNS=$IDLE_CONNS," \
+         "IDLE_SECS=$IDLE_SECS, FANOUT_SECS=$FANOUT_SECS, SCENARIOS=\"$SCENARIOS\""
 }
 
-notes() {
-    cat <<EOF
-Workload: $PRODUCERS producers and $CONSUMERS consumers, concurrently; a
-message counts as sent once the broker acknowledged it as stored and as
-received once its ack/delete was acknowledged; producers pause while more
-than $BACKLOG messages are in the system. N = $N messages per run for the
-client-driven rows (a run stops after $MAX_SECS s: "capped"); the SQS rows
-driven by loadgen (sluice, fauxqs) run for $SLUICE_SECS s after a 2 s
-warm-up, and "messages" is what they moved in that window. (N defaults to
-50,000 rather than 200,000 so that the whole table finishes in about 10
-minutes on this 2-core machine.) Latency is send
-→ receive (the send time is in the body). Rates are from the common start
-to the last acknowledged send / receive. The ratio column is sluice's rate
-for the same body size over the row's (above 1: sluice is faster).
-
-Clients differ, and that matters: loadgen is an epoll C program with 10
-messages per call; the RabbitMQ rows use pika (its asynchronous
-connection), with up to 10 publishes awaiting their confirms per producer
-and consumer acks sent 10 at a time (multiple); Redis uses
-pipelines of 10 XADDs and XREADGROUP COUNT 10; NATS publishes 10 at a time
-per producer and confirms every ack (ackAck); sqslite is driven by boto3
-(Query protocol) with SendMessageBatch of 10 and one DeleteMessage per
-receive (sqslite 2.1.1 gives every message of a receive the same receipt
-handle, and its DeleteMessageBatch drops every message it was not given,
-so the batch call cannot be used against it). The Python
-clients run as 32 processes on the same $(nproc) cores as the broker, so
-their rows are partly client-bound. "Syncs before ack" says whether an
-acknowledged message survives power loss, not only a process crash.
-EOF
-}
-
+table >"$tmp/table.md"
 mkdir -p "$RESULTS"
 {
     echo "# sluice beside other brokers"
     echo
     machine
-    echo "- whole comparison took ${elapsed} s"
     echo
-    notes
-    echo
-    render
+    cat "$tmp/table.md"
     echo
     echo "## Raw RESULT lines"
     echo
@@ -424,12 +628,8 @@ mkdir -p "$RESULTS"
 } >"$RESULTS/compare.md"
 
 echo
-render
+machine
 echo
-if [ "$N" = 50000 ]; then
-    echo "N defaults to 50,000, not 200,000: at 200,000 the slower rows" \
-         "(sqslite, RabbitMQ, NATS) alone would take over 10 minutes here."
-fi
-echo "N=$N per client-driven run; sluice/fauxqs rows ran ${SLUICE_SECS} s each." \
-     "Whole comparison: ${elapsed} s. Figures are noisy: the machine is shared."
+cat "$tmp/table.md"
+echo
 echo "written to $RESULTS/compare.md"
