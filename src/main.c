@@ -18,7 +18,9 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include "core/limits.h"
 #include "core/log.h"
+#include "core/tls_ca.h"
 #include "events/events.h"
 #include "scheduler/preview.h"
 #include "scheduler/scheduler.h"
@@ -44,6 +46,8 @@ typedef struct serve_options {
     int tls_port;             /* --tls-port, or 0 */
     const char *tls_cert;     /* --tls-cert FILE (PEM chain) */
     const char *tls_key;      /* --tls-key FILE (PEM) */
+    const char *ca_file;      /* --ca-file FILE: CA bundle for outbound HTTPS, or NULL */
+    limits limits;            /* --max-connections, --max-queues, ... (core/limits.h) */
 } serve_options;
 
 /* The running server's parts, owned by serve() on the event-loop thread. */
@@ -90,7 +94,11 @@ static void usage(FILE *out)
             "  --tls-port PORT    also serve every API over TLS on this port, with\n"
             "  --tls-cert FILE    the PEM certificate chain and\n"
             "  --tls-key FILE     the PEM private key\n"
+            "  --ca-file FILE     trust only the PEM CA certificates in FILE for outbound\n"
+            "                     HTTPS (SNS subscriptions, API destinations) instead of\n"
+            "                     the system's store\n"
             "  --help             this text\n");
+    limits_usage(out);
 }
 
 /* Runs on the committer thread: ask the loop to run completions. */
@@ -144,12 +152,16 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         {"tls-port", required_argument, NULL, 'T'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
+        {"ca-file", required_argument, NULL, 'A'},
+        SLUICE_LIMITS(LIMITS_LONGOPT)
         {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, idx = 0;
+    char err[160];
 
+    limits_init(&o->limits);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
         switch (c) {
         case 'h': o->host = optarg; break;
         case 'p': o->port = atoi(optarg); break;
@@ -162,6 +174,13 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         case 'T': o->tls_port = atoi(optarg); break;
         case 'C': o->tls_cert = optarg; break;
         case 'K': o->tls_key = optarg; break;
+        case LIMITS_OPT:
+            if (limits_set(&o->limits, longopts[idx].name, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "sluice: %s\n", err);
+                return 2;
+            }
+            break;
+        case 'A': o->ca_file = optarg; break;
         default:
             usage(c == '?' && optopt == 0 ? stdout : stderr);
             return c == '?' && optopt == 0 ? 1 : 2;
@@ -255,7 +274,7 @@ static int serve_credentials(const serve_options *o, cred_store **out)
 static int serve(int argc, char **argv)
 {
     serve_options o = {"127.0.0.1", 4566, "./data", "us-east-1", "000000000000", "info",
-                       NULL, false, 0, NULL, NULL};
+                       NULL, false, 0, NULL, NULL, NULL, {0}};
     cred_store *creds = NULL;
     server s;
     char err[512];
@@ -266,6 +285,11 @@ static int serve(int argc, char **argv)
     log_threshold = (enum log_level)log_level_parse(o.log_level);
     if ((rc = serve_credentials(&o, &creds)) != 0)
         return rc;
+    if (o.ca_file && tls_ca_file_check(o.ca_file, err, sizeof err) < 0) {
+        fprintf(stderr, "sluice: --ca-file: %s\n", err);
+        cred_store_free(creds);
+        return 2;
+    }
     memset(&s, 0, sizeof s);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
@@ -300,13 +324,19 @@ static int serve(int argc, char **argv)
     scheduler_service_set_events(s.scheduler, s.events);
     scheduler_service_set_sns(s.scheduler, s.sns);
     events_service_set_sns(s.events, s.sns);
+    sqs_service_set_limits(s.sqs, &o.limits);
+    sns_service_set_limits(s.sns, &o.limits);
+    events_service_set_limits(s.events, &o.limits);
+    scheduler_service_set_limits(s.scheduler, &o.limits);
+    sns_service_set_ca_file(s.sns, o.ca_file);
+    events_service_set_ca_file(s.events, o.ca_file);
     if (scheduler_service_load(s.scheduler) < 0) {
         log_error("main", "loading Scheduler state failed data_dir=%s", o.data_dir);
         return 1;
     }
     s.scheduler_api = scheduler_api_service(s.scheduler);
 
-    http_config hc = {o.host, o.port, o.region, o.account, 10u << 20, creds};
+    http_config hc = {o.host, o.port, o.region, o.account, 10u << 20, creds, &o.limits};
     s.http = http_server_start(s.base, &hc);
     if (!s.http)
         return 1;

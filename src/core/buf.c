@@ -12,6 +12,27 @@ static void out_of_memory(size_t n)
     abort();
 }
 
+/* Owner: each thread its own. */
+static _Thread_local unsigned long failures;
+
+void *mem_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        failures++;
+    return p;
+}
+
+void mem_free(void *p)
+{
+    free(p);
+}
+
+unsigned long mem_failures(void)
+{
+    return failures;
+}
+
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);

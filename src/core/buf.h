@@ -25,6 +25,15 @@ void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Returns the bytes (NUL-terminated, caller frees) and leaves b empty. */
 char *buf_steal(buf *b);
 
+/* Counting allocators for the libraries whose allocation failures would
+ * otherwise pass unnoticed (jansson, cJSON: a NULL they return reads as
+ * "invalid input").  mem_failures() is the calling thread's count of failed
+ * mem_malloc calls, so the HTTP front can answer a request whose decoding
+ * ran out of memory with an internal error (docs/durability.md). */
+void *mem_malloc(size_t n);
+void mem_free(void *p);
+unsigned long mem_failures(void);
+
 /* Allocation helpers that abort on failure. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

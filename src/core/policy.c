@@ -211,7 +211,7 @@ static const char *cond_value(const policy_request *r, const char *key, bool *kn
     *known = true;
     if (strcasecmp(key, "aws:SourceArn") == 0)
         return r->source_arn;
-    if (strcasecmp(key, "aws:SourceAccount") == 0)
+    if (strcasecmp(key, "aws:SourceAccount") == 0 || strcasecmp(key, "aws:SourceOwner") == 0)
         return r->source_account;
     if (strcasecmp(key, "aws:PrincipalAccount") == 0)
         return r->principal_account;
@@ -394,4 +394,43 @@ bool policy_permits(const char *caller_account, const json_t *allow, const char 
     if (caller_account && owner_account && strcmp(caller_account, owner_account) == 0)
         return true;
     return d == POLICY_ALLOW;
+}
+
+bool policy_service_permits(const char *service, const char *action, const char *resource_arn,
+                            const char *owner_account, const char *resource_policy,
+                            const char *source_arn, const char *source_account)
+{
+    policy_request r = {action, resource_arn, NULL, service, source_arn, source_account};
+    bool has_policy = resource_policy && *resource_policy;
+
+    switch (policy_evaluate_text(resource_policy, &r)) {
+    case POLICY_DENY:
+        return false;
+    case POLICY_ALLOW:
+        return true;
+    case POLICY_NO_MATCH:
+        break;
+    }
+    return !has_policy && source_account && owner_account &&
+           strcmp(source_account, owner_account) == 0;
+}
+
+bool policy_arn_account(const char *arn, char *out, size_t outlen)
+{
+    const char *p = arn;
+    int colons = 0;
+
+    if (outlen)
+        out[0] = '\0';
+    if (!arn || strncmp(arn, "arn:", 4) != 0)
+        return false;
+    while (*p && colons < 4)
+        if (*p++ == ':')
+            colons++;
+    const char *end = strchr(p, ':');
+    if (colons < 4 || !end || end == p || (size_t)(end - p) >= outlen)
+        return false;
+    memcpy(out, p, (size_t)(end - p));
+    out[end - p] = '\0';
+    return true;
 }

@@ -11,7 +11,8 @@
  * {"Service": name | list}, and NotPrincipal), Action/NotAction,
  * Resource/NotResource, and Condition with the String and Arn operators
  * (Equals, NotEquals, Like, NotLike, EqualsIgnoreCase, and the IfExists
- * forms) on aws:SourceArn, aws:SourceAccount and aws:PrincipalAccount.
+ * forms) on aws:SourceArn, aws:SourceAccount (or aws:SourceOwner) and
+ * aws:PrincipalAccount.
  *
  * A condition this module cannot evaluate (another operator or key) makes
  * an Allow statement not apply and a Deny statement apply: what is not
@@ -24,6 +25,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* True if action ("sqs:SendMessage") matches pattern ("sqs:Send*", "*"),
  * case-insensitively; '*' matches any run of characters, '?' one. */
@@ -76,5 +78,23 @@ policy_decision policy_evaluate_text(const char *text, const policy_request *r);
 bool policy_permits(const char *caller_account, const json_t *allow, const char *action,
                     const char *resource_arn, const char *owner_account,
                     const char *resource_policy);
+
+/* The decision for a delivery the server makes on behalf of one of its
+ * resources into another resource: SNS putting a topic's message on a
+ * queue (service "sns.amazonaws.com", aws:SourceArn the topic's ARN),
+ * EventBridge putting a rule's event on a queue or a topic
+ * ("events.amazonaws.com", the rule's ARN).  aws:SourceAccount (and its
+ * older name aws:SourceOwner) is source_account.  An applying Deny
+ * refuses and an applying Allow permits.  With no statement applying the
+ * delivery is permitted only when the resource has no policy at all and
+ * belongs to source_account: AWS always wants the policy, sluice lets a
+ * same-account delivery into a resource without one through. */
+bool policy_service_permits(const char *service, const char *action, const char *resource_arn,
+                            const char *owner_account, const char *resource_policy,
+                            const char *source_arn, const char *source_account);
+
+/* Copies the account field of an ARN ("arn:aws:sns:us-east-1:<acct>:name")
+ * into out; returns false (out empty) if arn has no such field. */
+bool policy_arn_account(const char *arn, char *out, size_t outlen);
 
 #endif

@@ -204,6 +204,8 @@ api_status events_create_archive(api_call *call)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter RetentionDays is not valid.");
     events_bus *bus = strstr(source, ":event-bus/") ? events_bus_find(svc, call->account, source)
                                                     : NULL;
+    if (bus && strcmp(bus->account, call->account) != 0)
+        return events_fail_denied(call, bus->arn); /* archives are of the caller's own buses */
     if (!bus)
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
                         strstr(source, ":event-bus/") ? strstr(source, ":event-bus/") + 11
@@ -395,7 +397,7 @@ api_status events_start_replay(api_call *call)
     if (map_str_get(&svc->replays, key))
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_EXISTS, "Replay %s already exists.", name);
     events_archive *a = archive_by_arn(svc, source);
-    if (!a) {
+    if (!a || strcmp(a->account, call->account) != 0) { /* another account's is not there */
         const char *shown = strstr(source, ":archive/") ? strstr(source, ":archive/") + 9 : source;
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Archive %s does not exist.",
                         shown);

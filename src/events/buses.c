@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/policy.h"
 #include "events/events.h"
 
 static bool name_ok(const char *s, size_t max, bool slash)
@@ -79,6 +80,11 @@ api_status events_create_event_bus(api_call *call)
     if (events_bus_find(svc, call->account, name) || strcmp(name, "default") == 0)
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_EXISTS, "Event bus %s already exists.",
                         name);
+    if (account_counts_get(&svc->bus_counts, call->account) >= svc->limits->max_event_buses)
+        return api_fail(call, AWS_ERR_EVENTS_LIMIT_EXCEEDED,
+                        "The requested resource exceeds the maximum number allowed: the account "
+                        "already has %zu event buses besides default.",
+                        svc->limits->max_event_buses);
     json_t *tagobj = json_object();
     if (tags && read_tags(call, tags, tagobj) < 0) {
         json_decref(tagobj);
@@ -121,6 +127,7 @@ api_status events_delete_event_bus(api_call *call)
     store_delete_resource(batch, b->id);
     snprintf(key, sizeof key, "%s/%s", b->account, b->name);
     map_str_del(&svc->buses, key);
+    account_counts_add(&svc->bus_counts, b->account, -1);
     events_bus_free(b);
     return events_commit_and_finish(svc, call, batch);
 }
@@ -130,6 +137,8 @@ static json_t *bus_json(const events_bus *b)
     json_t *o = json_pack("{s:s,s:s}", "Name", b->name, "Arn", b->arn);
     if (b->description)
         json_object_set_new(o, "Description", json_string(b->description));
+    if (b->policy)
+        json_object_set_new(o, "Policy", json_string(b->policy));
     json_object_set_new(o, "CreationTime", json_real((double)b->created_ms / 1000.0));
     json_object_set_new(o, "LastModifiedTime", json_real((double)b->created_ms / 1000.0));
     return o;
@@ -142,10 +151,16 @@ api_status events_describe_event_bus(api_call *call)
 
     if (param_str(call, call->input, "Name", &name, NULL) < 0)
         return API_DONE;
-    events_bus *b = events_bus_for_call(svc, call, name);
-    if (!b)
+    events_bus *b;
+    switch (events_bus_access(svc, call, name, &b)) {
+    case EVENTS_BUS_MISSING:
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
                         name);
+    case EVENTS_BUS_DENIED:
+        return events_fail_denied(call, b ? b->arn : name);
+    case EVENTS_BUS_OK:
+        break;
+    }
     json_decref(call->output);
     call->output = bus_json(b);
     return API_DONE;
@@ -220,6 +235,12 @@ static int find_tag_target(api_call *call, tag_target *t)
         return -1;
     }
     if (strstr(arn, ":rule/")) {
+        char acct[32];
+        /* another account's rules are not tagged from here */
+        if (policy_arn_account(arn, acct, sizeof acct) && strcmp(acct, call->account) != 0) {
+            events_fail_denied(call, arn);
+            return -1;
+        }
         t->rule = events_rule_by_arn(svc, arn);
         if (!t->rule) {
             const char *p = strstr(arn, ":rule/") + 6;
@@ -233,11 +254,16 @@ static int find_tag_target(api_call *call, tag_target *t)
         return 0;
     }
     if (strstr(arn, ":event-bus/")) {
-        t->bus = events_bus_find(svc, call->account, arn);
-        if (!t->bus) {
+        switch (events_bus_access(svc, call, arn, &t->bus)) {
+        case EVENTS_BUS_MISSING:
             api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
                      strstr(arn, ":event-bus/") + 11);
             return -1;
+        case EVENTS_BUS_DENIED:
+            events_fail_denied(call, arn);
+            return -1;
+        case EVENTS_BUS_OK:
+            break;
         }
         t->tags = t->bus->tags;
         return 0;
@@ -301,4 +327,216 @@ api_status events_list_tags_for_resource(api_call *call)
         return API_DONE;
     json_object_set_new(api_out(call), "Tags", tag_list(t.tags));
     return API_DONE;
+}
+
+/* --- bus policies ----------------------------------------------------------------- */
+
+#define BUS_POLICY_MAX 10240
+
+/* The bus named by EventBusName (the caller's own, or the default); NULL
+ * with the error set. */
+static events_bus *permission_bus(api_call *call)
+{
+    const char *name = NULL;
+    events_bus *b;
+
+    if (param_str(call, call->input, "EventBusName", &name, NULL) < 0)
+        return NULL;
+    switch (events_bus_access(events_of(call), call, name, &b)) {
+    case EVENTS_BUS_MISSING:
+        api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", name);
+        return NULL;
+    case EVENTS_BUS_DENIED:
+        events_fail_denied(call, b ? b->arn : name);
+        return NULL;
+    case EVENTS_BUS_OK:
+        break;
+    }
+    return b;
+}
+
+/* Replaces the bus's policy with doc's text (NULL doc: no policy), durably. */
+static api_status store_policy(api_call *call, events_bus *b, json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+    if (text && strlen(text) > BUS_POLICY_MAX) {
+        free(text);
+        return api_fail(call, AWS_ERR_EVENTS_POLICY_LENGTH_EXCEEDED,
+                        "The policy of the event bus would exceed %d bytes.", BUS_POLICY_MAX);
+    }
+    free(b->policy);
+    b->policy = text;
+    store_batch *batch = store_batch_new();
+    events_bus_store(batch, b);
+    api_out(call);
+    return events_commit_and_finish(events_of(call), call, batch);
+}
+
+static bool statement_id_ok(const char *sid)
+{
+    return name_ok(sid, 64, false) && !strchr(sid, '.');
+}
+
+/* The statement a PutPermission without Policy describes; NULL with the
+ * error set. */
+static json_t *permission_statement(api_call *call, const events_bus *b)
+{
+    const char *action = NULL, *principal = NULL, *sid = NULL;
+    json_t *cond = NULL;
+
+    if (param_str(call, call->input, "Action", &action, NULL) < 0 ||
+        param_str(call, call->input, "Principal", &principal, NULL) < 0 ||
+        param_str(call, call->input, "StatementId", &sid, NULL) < 0)
+        return NULL;
+    cond = json_object_get(call->input, "Condition");
+    if (!action || !principal || !sid) {
+        api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                 "Parameters Action, Principal and StatementId are required unless Policy is "
+                 "given.");
+        return NULL;
+    }
+    if (strcmp(action, "events:PutEvents") != 0) {
+        api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                 "Provided value in parameter 'action' is not supported.");
+        return NULL;
+    }
+    size_t n = strlen(principal);
+    bool digits = n == 12;
+    for (size_t i = 0; digits && i < n; i++)
+        digits = principal[i] >= '0' && principal[i] <= '9';
+    if (!digits && strcmp(principal, "*") != 0) {
+        events_fail_pattern(call, principal, "principal", "(\\d{12}|\\*)");
+        return NULL;
+    }
+    if (!statement_id_ok(sid)) {
+        events_fail_pattern(call, sid, "statementId", "[a-zA-Z0-9-_]+");
+        return NULL;
+    }
+    json_t *st = json_pack("{s:s,s:s}", "Sid", sid, "Effect", "Allow");
+    if (digits) {
+        char root[64];
+        snprintf(root, sizeof root, "arn:aws:iam::%s:root", principal);
+        json_object_set_new(st, "Principal", json_pack("{s:s}", "AWS", root));
+    } else {
+        json_object_set_new(st, "Principal", json_string("*"));
+    }
+    json_object_set_new(st, "Action", json_string(action));
+    json_object_set_new(st, "Resource", json_string(b->arn));
+    if (cond && !json_is_null(cond)) {
+        const char *type = json_string_value(json_object_get(cond, "Type"));
+        const char *key = json_string_value(json_object_get(cond, "Key"));
+        const char *value = json_string_value(json_object_get(cond, "Value"));
+        if (!json_is_object(cond) || !type || !key || !value) {
+            json_decref(st);
+            api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                     "Parameter Condition is not valid: it needs Type, Key and Value.");
+            return NULL;
+        }
+        json_object_set_new(st, "Condition", json_pack("{s:{s:s}}", type, key, value));
+    }
+    return st;
+}
+
+api_status events_put_permission(api_call *call)
+{
+    const char *policy = NULL;
+    events_bus *b = permission_bus(call);
+
+    if (!b || param_str(call, call->input, "Policy", &policy, NULL) < 0)
+        return API_DONE;
+    if (policy) {
+        /* a whole policy replaces the one there */
+        json_t *doc = json_loads(policy, 0, NULL);
+        json_t *stmts = json_object_get(doc, "Statement");
+        if (!json_is_object(doc) || !(json_is_array(stmts) || json_is_object(stmts))) {
+            json_decref(doc);
+            return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter Policy is not valid.");
+        }
+        api_status rc = store_policy(call, b, doc);
+        json_decref(doc);
+        return rc;
+    }
+    json_t *st = permission_statement(call, b);
+    if (!st)
+        return API_DONE;
+    json_t *doc = b->policy ? json_loads(b->policy, 0, NULL) : NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_pack("{s:s,s:[]}", "Version", "2012-10-17", "Statement");
+    }
+    json_t *stmts = json_object_get(doc, "Statement");
+    if (json_is_object(stmts)) {
+        stmts = json_pack("[O]", stmts);
+        json_object_set_new(doc, "Statement", stmts);
+    } else if (!json_is_array(stmts)) {
+        stmts = json_array();
+        json_object_set_new(doc, "Statement", stmts);
+    }
+    /* a statement of the same id is replaced */
+    const char *sid = json_string_value(json_object_get(st, "Sid"));
+    size_t i;
+    json_t *e;
+    bool replaced = false;
+    json_array_foreach(stmts, i, e) {
+        const char *have = json_string_value(json_object_get(e, "Sid"));
+        if (have && strcmp(have, sid) == 0) {
+            json_array_set(stmts, i, st);
+            replaced = true;
+            break;
+        }
+    }
+    if (!replaced)
+        json_array_append(stmts, st);
+    json_decref(st);
+    api_status rc = store_policy(call, b, doc);
+    json_decref(doc);
+    return rc;
+}
+
+api_status events_remove_permission(api_call *call)
+{
+    const char *sid = NULL;
+    bool all = false;
+    events_bus *b = permission_bus(call);
+
+    if (!b || param_str(call, call->input, "StatementId", &sid, NULL) < 0 ||
+        param_bool(call, call->input, "RemoveAllPermissions", &all) < 0)
+        return API_DONE;
+    if (all)
+        return store_policy(call, b, NULL);
+    if (!sid)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "Parameter StatementId is required unless RemoveAllPermissions is "
+                        "true.");
+    json_t *doc = b->policy ? json_loads(b->policy, 0, NULL) : NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND,
+                        "EventBus does not have a policy.");
+    }
+    json_t *stmts = json_object_get(doc, "Statement");
+    if (json_is_object(stmts)) {
+        stmts = json_pack("[O]", stmts);
+        json_object_set_new(doc, "Statement", stmts);
+    }
+    size_t i;
+    json_t *e;
+    bool found = false;
+    json_array_foreach(stmts, i, e) {
+        const char *have = json_string_value(json_object_get(e, "Sid"));
+        if (have && strcmp(have, sid) == 0) {
+            json_array_remove(stmts, i);
+            found = true;
+            break;
+        }
+    }
+    if (!found) {
+        json_decref(doc);
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND,
+                        "Statement with the provided id does not exist.");
+    }
+    api_status rc = store_policy(call, b, json_array_size(stmts) ? doc : NULL);
+    json_decref(doc);
+    return rc;
 }

@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "events/events.h"
 
 #define DELIVERY_KIND "events.delivery"
@@ -114,10 +115,18 @@ bool events_dead_letter(events_dispatch *d, const char *rule_arn, json_t *target
     const char *arn = json_string_value(
         json_object_get(json_object_get(target, "DeadLetterConfig"), "Arn"));
     sqs_queue *q = arn ? sqs_queue_find_arn(d->svc->sqs, arn) : NULL;
-    char count[16];
+    char count[16], rule_account[32];
 
     if (!q) {
-        log_info("events", "event not delivered and no dead-letter queue code=%s", code);
+        log_info("events", "event not delivered and no dead-letter queue code=%s rule=%s",
+                 code, rule_arn);
+        return false;
+    }
+    /* EventBridge writes to the dead-letter queue as itself, for the rule */
+    policy_arn_account(rule_arn, rule_account, sizeof rule_account);
+    if (!sqs_queue_accepts(q, "events.amazonaws.com", rule_arn, rule_account)) {
+        log_warn("events", "event not delivered and the dead-letter queue's Policy refuses it "
+                 "code=%s rule=%s queue=%s", code, rule_arn, q->arn);
         return false;
     }
     snprintf(count, sizeof count, "%d", attempts);

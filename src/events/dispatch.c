@@ -96,6 +96,14 @@ static void to_queue(events_dispatch *d, events_rule *r, json_t *t, json_t *even
                            "The specified queue does not exist.", NULL, 0);
         return;
     }
+    if (!sqs_queue_accepts(q, "events.amazonaws.com", r->arn, r->bus->account)) {
+        log_warn("events", "delivery refused by the queue's Policy rule=%s queue=%s", r->arn,
+                 q->arn);
+        events_dead_letter(d, r->arn, t, event_text, "NO_PERMISSIONS",
+                           "The queue's policy does not allow events.amazonaws.com to send "
+                           "messages for this rule.", NULL, 0);
+        return;
+    }
     if (len > (size_t)q->max_message_size || sqs_body_invalid_char(payload, len) != -1) {
         events_dead_letter(d, r->arn, t, event_text, "SQS.InvalidMessageContents",
                            "The message is not valid for the queue.", NULL, 0);
@@ -127,6 +135,16 @@ static void to_topic(events_dispatch *d, events_rule *r, json_t *t, json_t *even
 {
     events_service *svc = d->svc;
     char err[256];
+    const char *arn = target_str(t, "Arn");
+    if (svc->sns && !sns_topic_accepts(svc->sns, arn, "events.amazonaws.com", r->arn,
+                                       r->bus->account)) {
+        log_warn("events", "delivery refused by the topic's Policy rule=%s topic=%s", r->arn,
+                 arn);
+        events_dead_letter(d, r->arn, t, event_text, "NO_PERMISSIONS",
+                           "The topic's policy does not allow events.amazonaws.com to publish "
+                           "for this rule.", NULL, 0);
+        return;
+    }
     const char *group = json_string_value(
         json_object_get(json_object_get(t, "SqsParameters"), "MessageGroupId"));
     sns_pending *p = svc->sns ? sns_publish_internal(svc->sns, target_str(t, "Arn"), payload,
@@ -167,6 +185,12 @@ void events_dispatch_rule(events_dispatch *d, events_rule *r, json_t *event,
             if (!target) {
                 events_dead_letter(d, r->arn, t, event_text, "ResourceNotFoundException",
                                    "Event bus does not exist.", NULL, 0);
+            } else if (!events_bus_accepts(target, r->bus->account, r->arn)) {
+                log_warn("events", "delivery refused by the bus's policy rule=%s bus=%s", r->arn,
+                         target->arn);
+                events_dead_letter(d, r->arn, t, event_text, "NO_PERMISSIONS",
+                                   "The event bus's policy does not allow this account to put "
+                                   "events on it.", NULL, 0);
             } else if (d->depth < EVENTS_FORWARD_DEPTH) {
                 d->depth++;
                 events_dispatch_event(d, target, event, event_text);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/map.h"
 #include "match/match.h"
 #include "scheduler/expr.h"
@@ -74,6 +75,7 @@ struct events_bus {
     char *name;
     char *arn;
     char *description;      /* or NULL */
+    char *policy;           /* resource policy JSON text (PutPermission), or NULL */
     json_t *tags;           /* object key -> value */
     bool stored;            /* has a resource row */
     int64_t created_ms;
@@ -125,6 +127,8 @@ struct events_service {
     map_str replays;        /* "account/name" -> json_t doc (with "id") */
     struct event *replay_timer; /* runs STARTING replays */
     events_http *http;
+    const limits *limits;   /* not owned */
+    account_counts bus_counts; /* buses per account, default not counted */
 };
 
 /* service.c */
@@ -141,6 +145,11 @@ api_status events_list_named(api_call *call, map_str *m, const char *field,
 
 /* Lets rules and schedules target SNS topics (sns is not owned). */
 void events_service_set_sns(events_service *svc, struct sns_service *sns);
+/* Uses lim (not owned; outlives the service) instead of the defaults. */
+void events_service_set_limits(events_service *svc, const limits *lim);
+/* Trusts only the PEM CA bundle at path (NULL: the system's store) for
+ * API destinations over HTTPS; call before the event loop runs. */
+void events_service_set_ca_file(events_service *svc, const char *path);
 /* Loads buses, rules, connections and pending deliveries; 0 or -1. */
 int events_service_load(events_service *svc);
 void events_service_free(events_service *svc);
@@ -150,10 +159,29 @@ api_service *events_api_service(events_service *svc);
 /* Finds a bus by name or ARN (NULL/"" = default); the default bus of an
  * account always exists.  Returns NULL if there is none. */
 events_bus *events_bus_find(events_service *svc, const char *account, const char *name_or_arn);
-/* The bus a caller names, if it may act on it (its key's allow list; a bus
- * of another account is not reachable); NULL otherwise. */
+/* The bus a caller names, if it may act on it (events_bus_access gives
+ * EVENTS_BUS_OK); NULL otherwise. */
 events_bus *events_bus_for_call(events_service *svc, const api_call *call,
                                 const char *name_or_arn);
+typedef enum events_bus_status {
+    EVENTS_BUS_OK,
+    EVENTS_BUS_MISSING,  /* no such bus in the caller's account */
+    EVENTS_BUS_DENIED,   /* the key's allow list or the bus's policy refuses, or a bus
+                          * of another account that does not exist */
+} events_bus_status;
+/* Finds the bus a caller names (*out, or NULL) and decides whether the
+ * call's action ("events:<Action>") is permitted on it: the key's allow
+ * list; an applying Deny of the bus's policy; for a bus of another account
+ * an Allow of its policy for the caller's account (core/policy.h). */
+events_bus_status events_bus_access(events_service *svc, const api_call *call,
+                                    const char *name_or_arn, events_bus **out);
+/* Sets AccessDeniedException for the call's action on the resource arn. */
+api_status events_fail_denied(api_call *call, const char *arn);
+/* Whether a rule of another bus may put events on bus (a bus target):
+ * the bus's policy asked for events:PutEvents with the rule's account as
+ * principal and aws:SourceArn = the rule; a Deny refuses, the bus's own
+ * account is otherwise permitted, another one only by an Allow. */
+bool events_bus_accepts(const events_bus *bus, const char *account, const char *source_arn);
 events_bus *events_bus_new(events_service *svc, uint64_t id, const char *account,
                            const char *name);
 void events_bus_free(events_bus *b);
@@ -190,6 +218,8 @@ api_status events_list_event_buses(api_call *call);
 api_status events_tag_resource(api_call *call);
 api_status events_untag_resource(api_call *call);
 api_status events_list_tags_for_resource(api_call *call);
+api_status events_put_permission(api_call *call);
+api_status events_remove_permission(api_call *call);
 
 /* rules.c */
 api_status events_put_rule(api_call *call);
@@ -290,6 +320,8 @@ void events_archive_free_all(events_service *svc);
 /* http_client.c: outbound HTTP on the event loop (libcurl multi) */
 typedef void (*events_http_done_fn)(void *arg, long status, const char *error);
 events_http *events_http_new(struct event_base *base);
+/* See events_service_set_ca_file. */
+void events_http_set_ca_file(events_http *h, const char *path);
 void events_http_free(events_http *h);
 /* Starts a request; done(arg, http_status or 0, curl error text or NULL)
  * runs later on the loop thread.  headers: object name -> value. */

@@ -121,15 +121,27 @@ static json_t *check_entry(api_call *call, json_t *entry, events_entry *e, json_
     } else if (json_is_string(v) && !parse_iso(json_string_value(v), &e->time_s))
         return entry_error("InvalidArgument", "Parameter Time is not valid.");
     const char *busname = json_string_value(json_object_get(entry, "EventBusName"));
-    *bus = events_bus_for_call(svc, call, busname);
-    if (!*bus) {
+    switch (events_bus_access(svc, call, busname, bus)) {
+    case EVENTS_BUS_OK:
+        break;
+    case EVENTS_BUS_DENIED: {
+        char msg[900];
+        snprintf(msg, sizeof msg, "User: arn:aws:iam::%s:root is not authorized to perform: "
+                 "events:PutEvents on resource: %s because no resource-based policy allows "
+                 "the events:PutEvents action", call->account,
+                 *bus ? (*bus)->arn : busname ? busname : "default");
+        *bus = NULL;
+        return entry_error("AccessDeniedException", msg);
+    }
+    case EVENTS_BUS_MISSING: {
         char msg[600];
         const char *shown = strstr(busname, ":event-bus/") ? strstr(busname, ":event-bus/") + 11
                                                           : busname;
         snprintf(msg, sizeof msg, "Event bus %s does not exist.", shown);
         return entry_error("ResourceNotFoundException", msg);
     }
-    e->account = (*bus)->account;
+    }
+    e->account = call->account; /* the sender's, also on another account's bus */
     e->region = svc->region;
     return NULL;
 }

@@ -93,14 +93,21 @@ static events_bus *call_bus(api_call *call)
 
     if (param_str(call, call->input, "EventBusName", &name, NULL) < 0)
         return NULL;
-    events_bus *b = events_bus_for_call(events_of(call), call, name);
-    if (!b) {
-        const char *shown = name;
-        if (shown && strstr(shown, ":event-bus/"))
-            shown = strstr(shown, ":event-bus/") + 11;
-        api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", shown);
+    events_bus *b;
+    switch (events_bus_access(events_of(call), call, name, &b)) {
+    case EVENTS_BUS_OK:
+        return b;
+    case EVENTS_BUS_DENIED:
+        events_fail_denied(call, b ? b->arn : name);
+        return NULL;
+    case EVENTS_BUS_MISSING:
+        break;
     }
-    return b;
+    const char *shown = name;
+    if (shown && strstr(shown, ":event-bus/"))
+        shown = strstr(shown, ":event-bus/") + 11;
+    api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.", shown);
+    return NULL;
 }
 
 /* The rule named by `field` on the call's bus; NULL with the error set. */
@@ -229,6 +236,12 @@ api_status events_put_rule(api_call *call)
     }
 
     events_rule *r = map_str_get(&b->rules, name);
+    if (!r && b->rules.count >= svc->limits->max_rules_per_bus) {
+        json_decref(tagobj);
+        return api_fail(call, AWS_ERR_EVENTS_LIMIT_EXCEEDED,
+                        "The requested resource exceeds the maximum number allowed: event bus "
+                        "%s already has %zu rules.", b->name, svc->limits->max_rules_per_bus);
+    }
     if (!r)
         r = events_rule_new(svc, b, store_next_resource_id(svc->store), name);
     json_object_update(r->tags, tagobj);

@@ -39,6 +39,8 @@ static const api_action events_actions[] = {
     {"TagResource", events_tag_resource},
     {"UntagResource", events_untag_resource},
     {"ListTagsForResource", events_list_tags_for_resource},
+    {"PutPermission", events_put_permission},
+    {"RemovePermission", events_remove_permission},
     {"PutEvents", events_put_events},
     {"CreateConnection", events_create_connection},
     {"DescribeConnection", events_describe_connection},
@@ -73,6 +75,8 @@ events_service *events_service_new(struct event_base *base, store *st, sqs_servi
     svc->default_account = default_account;
     svc->data_dir = xstrdup(data_dir ? data_dir : ".");
     map_str_init(&svc->buses);
+    svc->limits = limits_default();
+    account_counts_init(&svc->bus_counts);
     map_u64_init(&svc->deliveries);
     map_str_init(&svc->connections);
     map_str_init(&svc->apidests);
@@ -93,6 +97,7 @@ api_service *events_api_service(events_service *svc)
     a->ctx = svc;
     a->commit_error = AWS_ERR_EVENTS_INTERNAL;
     a->commit_message = "An internal error occurred.";
+    a->store = svc ? svc->store : NULL; /* NULL: a description only (fuzz targets) */
     return a;
 }
 
@@ -119,6 +124,8 @@ events_bus *events_bus_new(events_service *svc, uint64_t id, const char *account
     b->set = match_set_new();
     snprintf(key, sizeof key, "%s/%s", account, name);
     map_str_put(&svc->buses, key, b);
+    if (strcmp(name, "default") != 0)
+        account_counts_add(&svc->bus_counts, account, 1);
     return b;
 }
 
@@ -134,10 +141,16 @@ void events_bus_free(events_bus *b)
     match_set_free(b->set);
     json_decref(b->tags);
     free(b->description);
+    free(b->policy);
     free(b->account);
     free(b->name);
     free(b->arn);
     free(b);
+}
+
+void events_service_set_ca_file(events_service *svc, const char *path)
+{
+    events_http_set_ca_file(svc->http, path);
 }
 
 void events_service_set_sns(events_service *svc, struct sns_service *sns)
@@ -145,20 +158,53 @@ void events_service_set_sns(events_service *svc, struct sns_service *sns)
     svc->sns = sns;
 }
 
+void events_service_set_limits(events_service *svc, const limits *lim)
+{
+    svc->limits = lim;
+}
+
+events_bus_status events_bus_access(events_service *svc, const api_call *call,
+                                    const char *name_or_arn, events_bus **out)
+{
+    char action[96], acct[32];
+    bool arn = name_or_arn && strncmp(name_or_arn, "arn:", 4) == 0;
+    bool foreign = arn && policy_arn_account(name_or_arn, acct, sizeof acct) &&
+                   strcmp(acct, call->account) != 0;
+    events_bus *b = events_bus_find(svc, call->account, name_or_arn);
+
+    *out = b;
+    snprintf(action, sizeof action, "events:%s", call->action);
+    if (!b) {
+        /* another account's bus that is not there: as refused as one that is */
+        return foreign ? EVENTS_BUS_DENIED : EVENTS_BUS_MISSING;
+    }
+    if (!policy_permits(call->account, call->allow, action, b->arn, b->account, b->policy))
+        return EVENTS_BUS_DENIED;
+    return EVENTS_BUS_OK;
+}
+
 events_bus *events_bus_for_call(events_service *svc, const api_call *call,
                                 const char *name_or_arn)
 {
-    events_bus *b = events_bus_find(svc, call->account, name_or_arn);
-    char action[96];
+    events_bus *b;
 
-    if (!b)
-        return NULL;
-    /* The key's allow list, and for another account's bus a permission that
-     * sluice does not grant yet (bus policies): such a bus is not there. */
-    snprintf(action, sizeof action, "events:%s", call->action);
-    if (!policy_permits(call->account, call->allow, action, b->arn, b->account, NULL))
-        return NULL;
-    return b;
+    return events_bus_access(svc, call, name_or_arn, &b) == EVENTS_BUS_OK ? b : NULL;
+}
+
+api_status events_fail_denied(api_call *call, const char *arn)
+{
+    return api_fail(call, AWS_ERR_EVENTS_ACCESS_DENIED,
+                    "User: arn:aws:iam::%s:root is not authorized to perform: events:%s on "
+                    "resource: %s because no resource-based policy allows the events:%s action",
+                    call->account, call->action, arn, call->action);
+}
+
+bool events_bus_accepts(const events_bus *bus, const char *account, const char *source_arn)
+{
+    policy_request r = {"events:PutEvents", bus->arn, account, NULL, source_arn, account};
+    policy_decision d = policy_evaluate_text(bus->policy, &r);
+
+    return d == POLICY_ALLOW || (d == POLICY_NO_MATCH && strcmp(account, bus->account) == 0);
 }
 
 events_bus *events_bus_find(events_service *svc, const char *account, const char *name_or_arn)
@@ -197,6 +243,8 @@ char *events_bus_doc(const events_bus *b)
                             b->tags);
     if (b->description)
         json_object_set_new(doc, "description", json_string(b->description));
+    if (b->policy)
+        json_object_set_new(doc, "policy", json_string(b->policy));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
@@ -422,11 +470,14 @@ static void load_bus(void *arg, uint64_t id, const char *kind, const char *accou
         return;
     snprintf(key, sizeof key, "%s/%s", account, name);
     events_bus *old = map_str_del(&svc->buses, key);
+    if (old && strcmp(old->name, "default") != 0)
+        account_counts_add(&svc->bus_counts, old->account, -1);
     events_bus_free(old);
     events_bus *b = events_bus_new(svc, id, account, name);
     b->stored = true;
     b->created_ms = json_integer_value(json_object_get(doc, "created_ms"));
     b->description = dup_or_null(doc_str(doc, "description"));
+    b->policy = dup_or_null(doc_str(doc, "policy"));
     if (json_is_object(json_object_get(doc, "tags")))
         json_object_update(b->tags, json_object_get(doc, "tags"));
     json_decref(doc);
@@ -514,6 +565,7 @@ void events_service_free(events_service *svc)
         if (svc->buses.keys[i])
             events_bus_free(svc->buses.vals[i]);
     map_str_free(&svc->buses);
+    account_counts_free(&svc->bus_counts);
     for (size_t i = 0; i < svc->connections.cap; i++)
         if (svc->connections.keys[i])
             json_decref(svc->connections.vals[i]);

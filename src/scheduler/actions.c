@@ -169,6 +169,12 @@ api_status scheduler_create_schedule(api_call *call)
         }
         return api_fail(call, AWS_ERR_SCHEDULER_CONFLICT, "Schedule %s already exists.", name);
     }
+    if (account_counts_get(&svc->schedule_counts, call->account) >= svc->limits->max_schedules) {
+        json_decref(def);
+        return api_fail(call, AWS_ERR_SCHEDULER_QUOTA,
+                        "You have reached the maximum number of schedules (%zu) for this "
+                        "account.", svc->limits->max_schedules);
+    }
     s = scheduler_schedule_new(svc, store_next_resource_id(svc->store), call->account, group,
                                name);
     scheduler_schedule_apply(s, def);

@@ -32,6 +32,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "events/events.h"
 #include "scheduler/retry.h"
 #include "scheduler/scheduler.h"
@@ -214,6 +215,10 @@ static int to_bus(scheduler_service *svc, fire_ctx *c, store_batch *b, const inv
                     "sluice does not invoke %s targets from schedules here.", "events");
     if (!bus)
         return fail(f, true, "ResourceNotFoundException", "Event bus %s does not exist.", arn);
+    if (!events_bus_accepts(bus, account, inv->schedule_arn))
+        return fail(f, false, "AccessDeniedException",
+                    "The event bus's policy does not allow account %s to put events on it.",
+                    account);
     json_t *detail = json_loads(payload, JSON_DECODE_ANY, NULL);
     if (!json_is_object(detail)) {
         json_decref(detail);
@@ -254,7 +259,19 @@ static int deliver(scheduler_service *svc, fire_ctx *c, store_batch *b, const in
     arn_service(arn, service, sizeof service);
     if (strcmp(service, "events") == 0)
         return to_bus(svc, c, b, inv, payload, f);
+    /* The schedule acts as its account (AWS: its execution role): a target
+     * of another account must allow that account in its policy; a Deny
+     * there refuses the schedule's own account too. */
+    char account[32];
+    policy_arn_account(inv->schedule_arn, account, sizeof account);
     if (strcmp(service, "sns") == 0 && svc->sns) {
+        sns_topic *t = sns_topic_find(svc->sns, arn);
+        if (t && !policy_permits(account, NULL, "sns:Publish", t->arn, t->account,
+                                 sns_topic_attr(t, "Policy")))
+            return fail(f, false, "AuthorizationError",
+                        "The topic's policy does not allow account %s to publish to it.",
+                        account);
+
         char err[256], dedup_id[64];
         const char *group = json_string_value(
             json_object_get(json_object_get(inv->target, "SqsParameters"), "MessageGroupId"));
@@ -277,6 +294,11 @@ static int deliver(scheduler_service *svc, fire_ctx *c, store_batch *b, const in
     if (!q)
         return fail(f, true, "AWS.SimpleQueueService.NonExistentQueue",
                     "The specified queue does not exist for this wsdl version.");
+    if (!policy_permits(account, NULL, "sqs:SendMessage", q->arn, q->account,
+                        json_string_value(json_object_get(q->attributes, "Policy"))))
+        return fail(f, false, "AccessDenied",
+                    "The queue's policy does not allow account %s to send messages to it.",
+                    account);
     size_t len = strlen(payload);
     if (len == 0 || sqs_body_invalid_char(payload, len) != -1)
         return fail(f, false, "InvalidMessageContents",
@@ -310,8 +332,15 @@ static bool dead_letter(scheduler_service *svc, sqs_staged *st, store_batch *b,
     const char *arn = json_string_value(
         json_object_get(json_object_get(inv->target, "DeadLetterConfig"), "Arn"));
     sqs_queue *q = arn ? sqs_queue_find_arn(svc->sqs, arn) : NULL;
-    char count[16];
+    char count[16], account[32];
 
+    policy_arn_account(inv->schedule_arn, account, sizeof account);
+    if (q && !policy_permits(account, NULL, "sqs:SendMessage", q->arn, q->account,
+                             json_string_value(json_object_get(q->attributes, "Policy")))) {
+        log_warn("scheduler", "the dead-letter queue's Policy refuses the schedule's account "
+                 "schedule=%s queue=%s", inv->schedule_arn, q->arn);
+        q = NULL;
+    }
     if (!q) {
         log_warn("scheduler", "invocation dropped, no dead-letter queue schedule=%s code=%s",
                  inv->schedule_arn, f->code);

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/map.h"
 #include "scheduler/expr.h"
 #include "scheduler/heap.h"
@@ -126,6 +127,8 @@ struct scheduler_service {
     uint64_t fired, delivered, dead_lettered, retried;  /* counters */
     size_t inflight;        /* invocation commits not yet completed */
     bool closing;           /* freed while commits were in flight */
+    const limits *limits;   /* not owned */
+    account_counts schedule_counts; /* schedules per account */
 };
 
 /* --- service.c -------------------------------------------------------- */
@@ -139,6 +142,8 @@ scheduler_service *scheduler_service_new(struct event_base *base, store *st,
 void scheduler_service_set_events(scheduler_service *svc, struct events_service *events);
 /* Lets schedules target SNS topics (sns is not owned). */
 void scheduler_service_set_sns(scheduler_service *svc, struct sns_service *sns);
+/* Uses lim (not owned; outlives the service) instead of the defaults. */
+void scheduler_service_set_limits(scheduler_service *svc, const limits *lim);
 /* Loads groups, schedules and pending retries and arms the timer; 0 or -1. */
 int scheduler_service_load(scheduler_service *svc);
 /* Frees everything; if invocation commits are still in flight, the last

@@ -43,12 +43,19 @@ scheduler_service *scheduler_service_new(struct event_base *base, store *st,
     svc->default_account = default_account;
     map_str_init(&svc->groups);
     map_str_init(&svc->schedules);
+    svc->limits = limits_default();
+    account_counts_init(&svc->schedule_counts);
     map_u64_init(&svc->retries);
     map_str_init(&svc->delete_tokens);
     sched_heap_init(&svc->heap);
     svc->timer = evtimer_new(base, scheduler_timer_fired, svc);
     svc->timer_at_ms = -1;
     return svc;
+}
+
+void scheduler_service_set_limits(scheduler_service *svc, const limits *lim)
+{
+    svc->limits = lim;
 }
 
 void scheduler_service_set_sns(scheduler_service *svc, struct sns_service *sns)
@@ -74,6 +81,7 @@ api_service *scheduler_api_service(scheduler_service *svc)
     a->ctx = svc;
     a->commit_error = AWS_ERR_SCHEDULER_INTERNAL;
     a->commit_message = "The request could not be stored; try again.";
+    a->store = svc ? svc->store : NULL; /* NULL: a description only (fuzz targets) */
     return a;
 }
 
@@ -202,6 +210,7 @@ scheduler_schedule *scheduler_schedule_new(scheduler_service *svc, uint64_t id,
     s->refs = 1;
     schedule_key(account, group, name, key, sizeof key);
     map_str_put(&svc->schedules, key, s);
+    account_counts_add(&svc->schedule_counts, account, 1);
     return s;
 }
 
@@ -226,6 +235,7 @@ void scheduler_schedule_drop(scheduler_service *svc, scheduler_schedule *s)
         return;
     schedule_key(s->account, s->group, s->name, key, sizeof key);
     map_str_del(&svc->schedules, key);
+    account_counts_add(&svc->schedule_counts, s->account, -1);
     s->deleted = true;
     scheduler_schedule_disarm(svc, s);
     scheduler_schedule_unref(s);
@@ -405,6 +415,7 @@ void scheduler_service_destroy(scheduler_service *svc)
             free(svc->delete_tokens.vals[i]);
     map_str_free(&svc->groups);
     map_str_free(&svc->schedules);
+    account_counts_free(&svc->schedule_counts);
     map_u64_free(&svc->retries);
     map_str_free(&svc->delete_tokens);
     sched_heap_free(&svc->heap);

@@ -8,6 +8,15 @@
  * and sends it.  A client that disconnects while its call is parked has the
  * call cancelled; one that disconnects while a commit is pending gets its
  * request freed by evhttp when the reply is attempted.
+ *
+ * Connections: evhttp asks us for each accepted connection's bufferevent
+ * (evhttp_set_bevcb), which is where a listener counts it; right after the
+ * accept callback the connection is adopted (its evhttp_connection found
+ * and given a close callback, which uncounts it).  At max_connections the
+ * listener stops accepting until a connection closes.  Accepting a
+ * connection, or bytes arriving on an idle one, starts its request deadline
+ * (request_timeout); the request reaching on_request stops it; a deadline
+ * that runs out closes the connection.
  */
 #include "server/http.h"
 
@@ -17,15 +26,20 @@
 #include <openssl/ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/codec.h"
+#include "core/limits.h"
 #include "core/log.h"
+#include "core/map.h"
 #include "core/policy.h"
 #include "server/credentials.h"
 #include "wire/form.h"
@@ -43,11 +57,37 @@ typedef struct raw_route {
 } raw_route;
 #define EVHTTP_BODY_LIMIT (32u << 20)
 
-/* What a listener tells on_request: the server, and whether it is TLS. */
+/* Accept errors such as running out of file descriptors pause a listener
+ * this long; the limit warning is repeated at most this often. */
+#define ACCEPT_RETRY_MS 1000
+#define LIMIT_WARN_EVERY_MS 60000
+
+/* One listening socket: what it tells on_request (the server, whether it
+ * is TLS) and its connections' accounting. */
 typedef struct listener {
     struct http_server *srv;
     bool tls;
+    const char *name;               /* "plain" or "tls", for logs */
+    struct evconnlistener *lev;     /* while listening, else NULL */
+    size_t open;                    /* connections accepted and not yet closed */
+    bool paused;                    /* accepting is off */
+    struct event *retry;            /* resumes after an accept error */
+    int64_t warned_ms;              /* when the limit was last logged */
+    int64_t error_warned_ms;        /* when an accept error was last logged */
 } listener;
+
+/* One accepted connection, from the creation of its bufferevent until
+ * evhttp closes it (on_conn_closed frees it). */
+typedef struct conn {
+    listener *from;
+    struct bufferevent *bev;
+    struct evhttp_connection *evcon;  /* set when adopted */
+    struct evbuffer_cb_entry *arrivals; /* watches the input for a request's bytes */
+    struct event *deadline;           /* armed while a request is arriving */
+    bool busy;                        /* one of its requests is being handled */
+    bool early;                       /* bytes arrived while busy */
+    struct conn *next_new;            /* in the server's list awaiting adoption */
+} conn;
 
 struct http_server {
     struct event_base *base;
@@ -64,6 +104,10 @@ struct http_server {
     raw_route raw[MAX_RAW_ROUTES];
     size_t nraw;
     size_t outstanding;
+    limits lim;
+    map_u64 conns;                   /* evhttp_connection -> conn */
+    conn *new_conns;                 /* accepted, awaiting adoption */
+    struct event *adopt;             /* runs adopt_new_conns */
 };
 
 typedef struct call_ctx {
@@ -73,6 +117,250 @@ typedef struct call_ctx {
     char *path;
     struct event *peer_closed; /* watches a parked call's connection */
 } call_ctx;
+
+/* --- connections ------------------------------------------------------------------ */
+
+/* Listeners by their evconnlistener, for the accept error callback, whose
+ * argument is evhttp's, not ours.  Owner: the event-loop thread (entries
+ * are added when a listener starts and removed when it stops). */
+#define MAX_LISTENERS 8
+static listener *listening[MAX_LISTENERS];
+
+static void listener_register(listener *l, bool on)
+{
+    for (size_t i = 0; i < MAX_LISTENERS; i++) {
+        if (on && !listening[i]) {
+            listening[i] = l;
+            return;
+        }
+        if (!on && listening[i] == l)
+            listening[i] = NULL;
+    }
+}
+
+static void listener_pause(listener *l)
+{
+    if (l->lev && !l->paused) {
+        evconnlistener_disable(l->lev);
+        l->paused = true;
+    }
+}
+
+static void listener_resume(listener *l)
+{
+    if (l->lev && l->paused && l->open < l->srv->lim.max_connections &&
+        !evtimer_pending(l->retry, NULL)) {
+        evconnlistener_enable(l->lev);
+        l->paused = false;
+    }
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    listener_resume(arg);
+}
+
+/* accept() failed for a reason other than "try again" (no file descriptors
+ * left, say): pause the listener for a while instead of spinning on its
+ * ready socket. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    int err = EVUTIL_SOCKET_ERROR();
+    struct timeval tv = {ACCEPT_RETRY_MS / 1000, (ACCEPT_RETRY_MS % 1000) * 1000};
+    listener *l = NULL;
+
+    for (size_t i = 0; i < MAX_LISTENERS && !l; i++)
+        if (listening[i] && listening[i]->lev == lev)
+            l = listening[i];
+    if (!l) {
+        evconnlistener_disable(lev);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    if (now - l->error_warned_ms >= LIMIT_WARN_EVERY_MS) {
+        l->error_warned_ms = now;
+        log_warn("http", "accept failed, pausing listener=%s open=%zu error=%s retry_ms=%d",
+                 l->name, l->open, evutil_socket_error_to_string(err), ACCEPT_RETRY_MS);
+    }
+    listener_pause(l);
+    evtimer_add(l->retry, &tv);
+}
+
+static void conn_arm(conn *c)
+{
+    struct timeval tv = {(time_t)c->from->srv->lim.request_timeout, 0};
+    evtimer_add(c->deadline, &tv);
+}
+
+/* Bytes moved through the connection's input: new ones start the request
+ * deadline, unless a request is being handled (they wait for its end). */
+static void on_arrival(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+    conn *c = arg;
+
+    if (info->n_added == 0)
+        return;
+    if (c->busy)
+        c->early = true;
+    else if (!evtimer_pending(c->deadline, NULL))
+        conn_arm(c);
+}
+
+/* The request has not arrived whole in time: close the connection (a
+ * client dribbling bytes holds it no longer).  Never while one of its
+ * requests is being handled. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    conn *c = arg;
+
+    if (c->busy || !c->evcon)
+        return;
+    log_info("http", "no whole request within %zu s, connection closed listener=%s",
+             c->from->srv->lim.request_timeout, c->from->name);
+    evhttp_connection_free(c->evcon); /* on_conn_closed frees c */
+}
+
+static void conn_free(conn *c)
+{
+    if (c->arrivals)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->arrivals);
+    event_free(c->deadline);
+    free(c);
+}
+
+/* evhttp is closing the connection (whatever the reason): uncount it. */
+static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    conn *c = arg;
+    listener *l = c->from;
+
+    map_u64_del(&l->srv->conns, (uint64_t)(uintptr_t)evcon);
+    conn_free(c);
+    l->open--;
+    listener_resume(l);
+}
+
+/* Runs right after the accept callback that made the connections: by now
+ * evhttp has created each one's evhttp_connection, which libevent 2.1
+ * registers as the argument of the bufferevent's callbacks (checked with
+ * evhttp_connection_get_bufferevent before it is trusted). */
+static void adopt_new_conns(evutil_socket_t fd, short what, void *arg)
+{
+    http_server *srv = arg;
+
+    while (srv->new_conns) {
+        conn *c = srv->new_conns;
+        void *cbarg = NULL;
+
+        srv->new_conns = c->next_new;
+        bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
+        if (!cbarg || evhttp_connection_get_bufferevent(cbarg) != c->bev) {
+            log_error("http", "cannot track a new connection listener=%s", c->from->name);
+            c->from->open--;
+            conn_free(c);
+            continue;
+        }
+        c->evcon = cbarg;
+        map_u64_put(&srv->conns, (uint64_t)(uintptr_t)c->evcon, c);
+        evhttp_connection_set_closecb(c->evcon, on_conn_closed, c);
+        c->arrivals = evbuffer_add_cb(bufferevent_get_input(c->bev), on_arrival, c);
+        /* A new connection's first request (and TLS handshake) must come in
+         * time too; later, idle keep-alive connections are evhttp's to time
+         * out (evhttp_set_timeout). */
+        conn_arm(c);
+    }
+}
+
+/* Counts a connection the listener has just accepted (its bufferevent is
+ * bev); at the limit, the listener stops accepting. */
+static struct bufferevent *conn_accepted(listener *l, struct bufferevent *bev)
+{
+    http_server *srv = l->srv;
+
+    if (!bev)
+        return NULL;
+    conn *c = xcalloc(1, sizeof *c);
+    c->from = l;
+    c->bev = bev;
+    c->deadline = evtimer_new(srv->base, on_deadline, c);
+    c->next_new = srv->new_conns;
+    srv->new_conns = c;
+    event_active(srv->adopt, EV_TIMEOUT, 0);
+    if (++l->open >= srv->lim.max_connections) {
+        listener_pause(l);
+        int64_t now = clock_now_ms();
+        if (now - l->warned_ms >= LIMIT_WARN_EVERY_MS) {
+            l->warned_ms = now;
+            log_warn("http", "connection limit reached listener=%s open=%zu: new connections "
+                     "wait until one closes (--max-connections)", l->name, l->open);
+        }
+    }
+    return bev;
+}
+
+/* evhttp asks for each accepted plain connection's bufferevent here. */
+static struct bufferevent *plain_bufferevent(struct event_base *base, void *arg)
+{
+    return conn_accepted(arg, bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
+}
+
+static conn *conn_of(http_server *srv, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+    return evcon ? map_u64_get(&srv->conns, (uint64_t)(uintptr_t)evcon) : NULL;
+}
+
+/* A request of c reached on_request: its deadline is over. */
+static void conn_begin(conn *c)
+{
+    if (c) {
+        c->busy = true;
+        c->early = false;
+        evtimer_del(c->deadline);
+    }
+}
+
+/* Its answer goes out: bytes of a next request that came meanwhile start
+ * that request's deadline. */
+static void conn_end(conn *c)
+{
+    if (c) {
+        c->busy = false;
+        if (c->early) {
+            c->early = false;
+            conn_arm(c);
+        }
+    }
+}
+
+/* Starts counting the connections of a listener bound as bound. */
+static void listener_start(http_server *srv, listener *l, struct evhttp_bound_socket *bound)
+{
+    l->lev = evhttp_bound_socket_get_listener(bound);
+    l->retry = evtimer_new(srv->base, on_accept_retry, l);
+    evconnlistener_set_error_cb(l->lev, on_accept_error);
+    listener_register(l, true);
+
+    /* Every connection is a file descriptor: warn if the limit cannot be
+     * reached before the process runs out of them. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)srv->lim.max_connections * 2 + 256 > rl.rlim_cur)
+        log_warn("http", "max_connections=%zu per listener is near the open-file limit=%llu; "
+                 "accepting pauses when descriptors run out listener=%s",
+                 srv->lim.max_connections, (unsigned long long)rl.rlim_cur, l->name);
+}
+
+static void listener_stop(listener *l)
+{
+    listener_register(l, false);
+    l->lev = NULL;
+    if (l->retry) {
+        event_free(l->retry);
+        l->retry = NULL;
+    }
+}
 
 /* --- responses ------------------------------------------------------------------ */
 
@@ -178,6 +466,7 @@ static void finish_call(api_call *call)
         buf_puts(&out, text ? text : "{}");
         free(text);
     }
+    conn_end(conn_of(ctx->srv, req));
     send_body(req, status, call->protocol == WIRE_QUERY ? "text/xml" : json_content_type(call),
               call->request_id, *query_error ? query_error : NULL, out.data ? out.data : "",
               out.len);
@@ -247,8 +536,9 @@ static api_service *service_by_action(http_server *srv, const char *action)
 static void reply_health(struct evhttp_request *req, http_server *srv)
 {
     char body[128];
-    int n = snprintf(body, sizeof body, "{\"status\":\"ok\",\"outstanding\":%zu}",
-                     srv->outstanding);
+    int n = snprintf(body, sizeof body,
+                     "{\"status\":\"ok\",\"outstanding\":%zu,\"connections\":%zu}",
+                     srv->outstanding, http_server_connections(srv));
     send_body(req, 200, "application/json", NULL, NULL, body, (size_t)n);
 }
 
@@ -529,6 +819,23 @@ static void decode_rest_json(http_server *srv, api_call *call, struct evhttp_req
     rest_query(call, r, uri_query);
 }
 
+/* The SubscribeURL and UnsubscribeURL SNS puts in its messages are plain
+ * GETs an endpoint's owner follows without any AWS key, as on AWS. */
+static bool unsigned_sns_link(const api_call *call, struct evhttp_request *req)
+{
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+    if (!call->service || strcmp(call->service->name, "sns") != 0 ||
+        evhttp_request_get_command(req) != EVHTTP_REQ_GET)
+        return false;
+    if (strcmp(call->action, "ConfirmSubscription") != 0 &&
+        strcmp(call->action, "Unsubscribe") != 0)
+        return false;
+    if (evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"))
+        return false;
+    return !q || (!strcasestr(q, "X-Amz-Signature") && !strcasestr(q, "X-Amz-Credential"));
+}
+
 /* With keys configured, the call's identity comes from its verified
  * signature, and the identity's allow list must permit the action on some
  * resource.  An authentication failure replaces any decoding error: an
@@ -539,6 +846,11 @@ static void authenticate(http_server *srv, api_call *call, struct evhttp_request
     cred_result res;
     char action[160];
 
+    if (!call->has_error && unsigned_sns_link(call, req)) {
+        call->anonymous = true;
+        call->access_key = "anonymous";
+        return;
+    }
     if (cred_check_request(srv->cfg.credentials, req, body, len, clock_now_ms() / 1000,
                            call->protocol != WIRE_QUERY, &res) < 0) {
         log_debug("http", "authentication failed code=%s request_id=%s",
@@ -568,12 +880,15 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *content_type = evhttp_find_header(in, "Content-Type");
     const char *host = evhttp_find_header(in, "Host");
     size_t len = evbuffer_get_length(body_buf);
+    conn *c = conn_of(srv, req);
     sigv4_scope scope;
     bool scoped;
 
+    conn_begin(c);
     if (!path || !*path)
         path = "/";
     if (strcmp(path, "/_sluice/health") == 0) {
+        conn_end(c);
         reply_health(req, srv);
         return;
     }
@@ -584,6 +899,7 @@ static void on_request(struct evhttp_request *req, void *arg)
             buf out;
             buf_init(&out);
             srv->raw[i].fn(srv->raw[i].ctx, &out, &ct);
+            conn_end(c);
             send_body(req, 200, ct, NULL, NULL, out.data ? out.data : "", out.len);
             buf_free(&out);
             return;
@@ -616,6 +932,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 
     scoped = sigv4_parse_authorization(evhttp_find_header(in, "Authorization"), &scope);
     const char *body = len ? (const char *)evbuffer_pullup(body_buf, -1) : "";
+    /* Out of memory for the body in one piece, or while decoding it: an
+     * internal error, not a crash or a misleading validation error. */
+    unsigned long oom_before = mem_failures();
+    bool body_lost = !body;
+    if (body_lost) {
+        body = "";
+        len = 0;
+    }
 
     if (len > srv->cfg.max_body_bytes) {
         call->protocol = target ? WIRE_JSON10 : WIRE_QUERY;
@@ -637,6 +961,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 
     if (srv->cfg.credentials)
         authenticate(srv, call, req, body, len);
+    if (body_lost || mem_failures() != oom_before) {
+        log_error("http", "out of memory reading a request bytes=%zu request_id=%s",
+                  evbuffer_get_length(body_buf), call->request_id);
+        api_fail(call, AWS_ERR_INTERNAL, "The request processing has failed because of an "
+                                         "unknown error, exception or failure.");
+    }
     if (!call->has_error) {
         api_sanitize_nul(call->input);
         const api_action *a = api_find_action(call->service, call->action);
@@ -647,7 +977,7 @@ static void on_request(struct evhttp_request *req, void *arg)
             else
                 api_fail(call, AWS_ERR_UNKNOWN_OPERATION, "Unknown operation %s",
                          call->action);
-        } else if (a->handler(call) == API_PENDING) {
+        } else if (!api_refuse_write(call) && a->handler(call) == API_PENDING) {
             if (call->cancel)
                 watch_peer(srv, call);
             return;
@@ -662,8 +992,13 @@ http_server *http_server_start(struct event_base *base, const http_config *cfg)
 {
     http_server *srv = xcalloc(1, sizeof *srv);
 
+    json_count_allocations();
     srv->base = base;
     srv->cfg = *cfg;
+    srv->lim = cfg->limits ? *cfg->limits : *limits_default();
+    srv->cfg.limits = &srv->lim;
+    map_u64_init(&srv->conns);
+    srv->adopt = event_new(base, -1, 0, adopt_new_conns, srv);
     srv->http = evhttp_new(base);
     evhttp_set_max_body_size(srv->http, EVHTTP_BODY_LIMIT);
     evhttp_set_max_headers_size(srv->http, 64 * 1024);
@@ -674,14 +1009,19 @@ http_server *http_server_start(struct event_base *base, const http_config *cfg)
     evhttp_set_timeout(srv->http, 120);
     evhttp_set_default_content_type(srv->http, "application/json");
     srv->plain.srv = srv;
+    srv->plain.name = "plain";
     evhttp_set_gencb(srv->http, on_request, &srv->plain);
+    evhttp_set_bevcb(srv->http, plain_bufferevent, &srv->plain);
     srv->socket = evhttp_bind_socket_with_handle(srv->http, cfg->host, (ev_uint16_t)cfg->port);
     if (!srv->socket) {
         log_error("http", "cannot listen host=%s port=%d", cfg->host, cfg->port);
         evhttp_free(srv->http);
+        event_free(srv->adopt);
+        map_u64_free(&srv->conns);
         free(srv);
         return NULL;
     }
+    listener_start(srv, &srv->plain, srv->socket);
     return srv;
 }
 
@@ -704,11 +1044,12 @@ void http_server_add_service(http_server *srv, api_service *svc)
 /* evhttp asks for each accepted TLS connection's bufferevent here. */
 static struct bufferevent *tls_bufferevent(struct event_base *base, void *arg)
 {
-    http_server *srv = arg;
-    SSL *ssl = SSL_new(srv->tls_ctx);
+    listener *l = arg;
+    SSL *ssl = SSL_new(l->srv->tls_ctx);
 
-    return ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE)
+    return ssl ? conn_accepted(l, bufferevent_openssl_socket_new(base, -1, ssl,
+                                                                 BUFFEREVENT_SSL_ACCEPTING,
+                                                                 BEV_OPT_CLOSE_ON_FREE))
                : NULL;
 }
 
@@ -733,15 +1074,17 @@ int http_server_listen_tls(http_server *srv, const char *host, int port, const c
                                                EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                                EVHTTP_REQ_PATCH);
     evhttp_set_timeout(srv->https, 120);
-    evhttp_set_bevcb(srv->https, tls_bufferevent, srv);
     srv->secure.srv = srv;
     srv->secure.tls = true;
+    srv->secure.name = "tls";
+    evhttp_set_bevcb(srv->https, tls_bufferevent, &srv->secure);
     evhttp_set_gencb(srv->https, on_request, &srv->secure);
     srv->tls_socket = evhttp_bind_socket_with_handle(srv->https, host, (ev_uint16_t)port);
     if (!srv->tls_socket) {
         log_error("http", "cannot listen for TLS host=%s port=%d", host, port);
         return -1;
     }
+    listener_start(srv, &srv->secure, srv->tls_socket);
     log_info("http", "TLS listening host=%s port=%d", host, port);
     return 0;
 }
@@ -749,10 +1092,12 @@ int http_server_listen_tls(http_server *srv, const char *host, int port, const c
 void http_server_stop_accepting(http_server *srv)
 {
     if (srv->socket) {
+        listener_stop(&srv->plain);
         evhttp_del_accept_socket(srv->http, srv->socket);
         srv->socket = NULL;
     }
     if (srv->tls_socket) {
+        listener_stop(&srv->secure);
         evhttp_del_accept_socket(srv->https, srv->tls_socket);
         srv->tls_socket = NULL;
     }
@@ -763,13 +1108,23 @@ size_t http_server_outstanding(const http_server *srv)
     return srv->outstanding;
 }
 
+size_t http_server_connections(const http_server *srv)
+{
+    return srv->plain.open + srv->secure.open;
+}
+
 void http_server_free(http_server *srv)
 {
     if (!srv)
         return;
+    http_server_stop_accepting(srv);
+    /* Freeing evhttp closes every connection (on_conn_closed runs). */
+    adopt_new_conns(-1, 0, srv);
     evhttp_free(srv->http);
     if (srv->https)
         evhttp_free(srv->https);
+    event_free(srv->adopt);
+    map_u64_free(&srv->conns);
     SSL_CTX_free(srv->tls_ctx);
     for (size_t i = 0; i < srv->nraw; i++)
         free(srv->raw[i].path);

@@ -5,6 +5,13 @@
  * (and the Scheduler's REST-JSON requests by method and path),
  * decodes it into an api_call, and renders the handler's result in the
  * protocol the request came in.
+ *
+ * Each listener keeps at most limits->max_connections connections open: at
+ * the limit it stops accepting (new clients wait in the kernel's backlog)
+ * until one closes.  A request must arrive whole within
+ * limits->request_timeout seconds of its first byte (a new connection's
+ * first request: of the connection's accept), or its connection is closed,
+ * so a client that dribbles bytes holds a connection only that long.
  */
 #ifndef SLUICE_HTTP_H
 #define SLUICE_HTTP_H
@@ -27,6 +34,9 @@ typedef struct http_config {
     /* Keys whose signatures are verified (not owned; outlives the
      * server), or NULL: any signature is accepted. */
     const struct cred_store *credentials;
+    /* max_connections (per listener) and request_timeout (not owned;
+     * outlives the server), or NULL: the defaults. */
+    const struct limits *limits;
 } http_config;
 
 /* Binds and starts serving on base.  NULL (with a logged reason) on failure. */
@@ -47,6 +57,8 @@ int http_server_listen_tls(http_server *srv, const char *host, int port, const c
 void http_server_stop_accepting(http_server *srv);
 /* Calls started and not yet answered. */
 size_t http_server_outstanding(const http_server *srv);
+/* Client connections open now, over both listeners. */
+size_t http_server_connections(const http_server *srv);
 void http_server_free(http_server *srv);
 
 #endif

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/codec.h"
 #include "core/log.h"
+#include "core/policy.h"
 #include "sns/sns.h"
 
 #define REQUEST_TIMEOUT_MS 15000L
@@ -179,6 +180,12 @@ static void send_now(delivery *d)
     curl_easy_setopt(d->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(d->easy, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
+    /* certificates and host names are verified (libcurl's default); with a
+     * CA file, against it alone */
+    if (h->svc->ca_file) {
+        curl_easy_setopt(d->easy, CURLOPT_CAINFO, h->svc->ca_file);
+        curl_easy_setopt(d->easy, CURLOPT_CAPATH, NULL);
+    }
     if (curl_multi_add_handle(h->multi, d->easy) != CURLM_OK) {
         curl_easy_cleanup(d->easy);
         d->easy = NULL;
@@ -240,7 +247,15 @@ static void give_up(sns_http *h, delivery *d)
     const char *dlq = json_string_value(json_object_get(doc, "deadLetterTargetArn"));
     sqs_queue *q = dlq ? sqs_queue_find_arn(h->svc->sqs, dlq) : NULL;
     store_batch *b = store_batch_new();
+    char topic_account[32];
 
+    /* SNS sends to the dead-letter queue as itself, for the topic */
+    policy_arn_account(d->topic_arn, topic_account, sizeof topic_account);
+    if (q && !sqs_queue_accepts(q, "sns.amazonaws.com", d->topic_arn, topic_account)) {
+        log_warn("sns", "dead-letter queue refused the delivery by its Policy topic=%s "
+                 "subscription=%s", d->topic_arn, d->sub_arn ? d->sub_arn : "-");
+        q = NULL;
+    }
     store_delete_message(b, d->seq);
     if (q && !q->deleted && !q->fifo) {
         dlq_commit *c = xcalloc(1, sizeof *c);
@@ -284,8 +299,9 @@ static void attempt_done(sns_http *h, delivery *d, CURLcode rc)
     sns_retry_policy p;
     policy_of(h, d, &p);
     double delay = sns_policy_delay(&p, (int)d->attempts);
-    log_info("sns", "delivery attempt failed status=%ld curl=%d attempts=%u", status, (int)rc,
-             d->attempts);
+    log_info("sns", "delivery attempt failed status=%ld curl=%d (%s) attempts=%u type=%s "
+             "topic=%s message_id=%s", status, (int)rc, curl_easy_strerror(rc), d->attempts,
+             d->type, d->topic_arn, d->message_id);
     if (delay < 0) {
         map_u64_del(&h->live, d->seq);
         give_up(h, d);

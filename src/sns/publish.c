@@ -587,26 +587,39 @@ static void build_envelope(sns_service *svc, shared *sh, sns_topic *t, const sns
     buf_free(&unsub);
 }
 
-/* Puts a copy on an SQS queue found by ARN; false if there is none. */
-static bool stage_sqs(fanout *f, const char *queue_arn, const char *body, size_t len,
-                      const char *attrs, const pub *p, bool fifo_topic, store_batch *b)
+/* Why a copy for an SQS queue was not staged. */
+typedef enum stage_result { STAGED, NO_QUEUE, REFUSED, NOT_VALID } stage_result;
+
+static const char *const stage_reasons[] = {
+    [STAGED] = "staged", [NO_QUEUE] = "no such queue",
+    [REFUSED] = "refused by the queue's Policy", [NOT_VALID] = "not valid for the queue",
+};
+
+/* Puts a copy on the SQS queue named by queue_arn, as SNS delivering for
+ * topic t: the queue's Policy must let sns.amazonaws.com send with
+ * aws:SourceArn = the topic (sqs_queue_accepts). */
+static stage_result stage_sqs(fanout *f, const sns_topic *t, const char *queue_arn,
+                              const char *body, size_t len, const char *attrs, const pub *p,
+                              store_batch *b)
 {
     sqs_queue *q = sqs_queue_find_arn(f->svc->sqs, queue_arn);
 
     if (!q || q->deleted)
-        return false;
+        return NO_QUEUE;
+    if (!sqs_queue_accepts(q, "sns.amazonaws.com", t->arn, t->account))
+        return REFUSED;
     if (sqs_body_invalid_char(body, len) != -1)
-        return false;
+        return NOT_VALID;
     sqs_outgoing o = {
         .body = body, .body_len = len, .attrs = attrs,
-        .group_id = q->fifo && fifo_topic ? p->group_id : NULL,
-        .dedup_id = q->fifo && fifo_topic ? p->dedup_id : NULL,
+        .group_id = q->fifo && t->fifo ? p->group_id : NULL,
+        .dedup_id = q->fifo && t->fifo ? p->dedup_id : NULL,
         .sender = "AIDAIT2UOQQY3AUEKVGXU", .delay_seconds = -1,
     };
     if (q->fifo && !o.group_id)
-        return false;
+        return NOT_VALID;
     sqs_stage(f->st, q, &o, b);
-    return true;
+    return STAGED;
 }
 
 static const char *redrive_target(const sns_sub *s, json_t **doc)
@@ -648,13 +661,18 @@ static void fan_out(fanout *f, sns_topic *t, pub *p, store_batch *b)
             build_envelope(svc, &sh, t, s, p, msg, &body);
         if (is_sqs) {
             char *attrs = raw ? sqs_attrs_text(p->attrs) : NULL;
-            if (!stage_sqs(f, s->endpoint, body.data ? body.data : "", body.len, attrs, p,
-                           t->fifo, b)) {
+            const char *text = body.data ? body.data : "";
+            stage_result r = stage_sqs(f, t, s->endpoint, text, body.len, attrs, p, b);
+            if (r != STAGED) {
+                /* A failure of the client's side: not retried; the
+                 * subscription's dead-letter queue, if it takes it. */
                 json_t *doc;
                 const char *dlq = redrive_target(s, &doc);
-                if (!dlq || !stage_sqs(f, dlq, body.data ? body.data : "", body.len, attrs, p,
-                                       t->fifo, b))
-                    log_warn("sns", "delivery failed, no queue topic=%s", t->name);
+                stage_result dr = dlq ? stage_sqs(f, t, dlq, text, body.len, attrs, p, b)
+                                      : NO_QUEUE;
+                log_warn("sns", "delivery to SQS failed (%s) topic=%s subscription=%s "
+                         "message_id=%s dead_letter=%s", stage_reasons[r], t->arn, s->arn,
+                         p->message_id, !dlq ? "none" : stage_reasons[dr]);
                 json_decref(doc);
             }
             free(attrs);

@@ -159,6 +159,9 @@ sns_service *sns_service_new(struct event_base *base, store *st, sqs_service *sq
     svc->default_account = default_account;
     svc->data_dir = xstrdup(data_dir);
     map_str_init(&svc->topics);
+    svc->limits = limits_default();
+    account_counts_init(&svc->topic_counts);
+    account_counts_init(&svc->fifo_topic_counts);
     map_str_init(&svc->subs);
     map_str_init(&svc->tokens);
     if (load_signer(svc) < 0) {
@@ -182,6 +185,7 @@ api_service *sns_api_service(sns_service *svc)
     a->ctx = svc;
     a->commit_error = AWS_ERR_SNS_INTERNAL;
     a->commit_message = "Internal Error";
+    a->store = svc ? svc->store : NULL; /* NULL: a description only (fuzz targets) */
     return a;
 }
 
@@ -210,6 +214,17 @@ static void sub_free(sns_sub *s)
     free(s);
 }
 
+void sns_service_set_ca_file(sns_service *svc, const char *path)
+{
+    free(svc->ca_file);
+    svc->ca_file = path ? xstrdup(path) : NULL;
+}
+
+void sns_service_set_limits(sns_service *svc, const limits *lim)
+{
+    svc->limits = lim;
+}
+
 void sns_service_free(sns_service *svc)
 {
     if (!svc)
@@ -232,10 +247,13 @@ void sns_service_free(sns_service *svc)
         topic_free(t);
     }
     map_str_free(&svc->topics);
+    account_counts_free(&svc->topic_counts);
+    account_counts_free(&svc->fifo_topic_counts);
     map_str_free(&svc->subs);
     map_str_free(&svc->tokens);
     EVP_PKEY_free(svc->signer);
     free(svc->cert_pem);
+    free(svc->ca_file);
     free(svc->data_dir);
     free(svc);
 }
@@ -270,6 +288,8 @@ void sns_sub_put(store_batch *b, const sns_sub *s)
                             "confirmed", s->confirmed, "attributes", s->attrs);
     if (s->token)
         json_object_set_new(doc, "token", json_string(s->token));
+    if (s->auth_unsubscribe)
+        json_object_set_new(doc, "auth_unsubscribe", json_true());
     char *text = json_dumps(doc, JSON_COMPACT);
     const char *id = strrchr(s->arn, ':');
     store_put_resource(b, s->id, SUB_KIND, s->account, id ? id + 1 : s->arn, text);
@@ -317,6 +337,9 @@ void sns_topic_unlink(sns_service *svc, sns_topic *t)
         sns_sub_unlink(svc, t->subs[t->nsubs - 1]);
     t->deleted = true;
     map_str_del(&svc->topics, t->arn);
+    account_counts_add(&svc->topic_counts, t->account, -1);
+    if (t->fifo)
+        account_counts_add(&svc->fifo_topic_counts, t->account, -1);
     t->grave_next = svc->topic_grave;
     svc->topic_grave = t;
 }
@@ -362,6 +385,9 @@ static void load_topic(void *arg, uint64_t id, const char *kind, const char *acc
         t->tags = json_object();
     t->dedup = json_object();
     map_str_put(&svc->topics, t->arn, t);
+    account_counts_add(&svc->topic_counts, t->account, 1);
+    if (t->fifo)
+        account_counts_add(&svc->fifo_topic_counts, t->account, 1);
     json_decref(doc);
 }
 
@@ -387,6 +413,7 @@ static void load_sub(void *arg, uint64_t id, const char *kind, const char *accou
     s->protocol = xstrdup(json_string_value(json_object_get(doc, "protocol")));
     s->endpoint = xstrdup(json_string_value(json_object_get(doc, "endpoint")));
     s->confirmed = json_is_true(json_object_get(doc, "confirmed"));
+    s->auth_unsubscribe = json_is_true(json_object_get(doc, "auth_unsubscribe"));
     const char *token = json_string_value(json_object_get(doc, "token"));
     s->token = token ? xstrdup(token) : NULL;
     s->attrs = json_incref(json_object_get(doc, "attributes"));

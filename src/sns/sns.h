@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/limits.h"
 #include "core/map.h"
 #include "match/match.h"
 #include "sqs/sqs.h"
@@ -74,6 +75,7 @@ struct sns_sub {
     char *endpoint;
     char *token;             /* confirmation token */
     bool confirmed;
+    bool auth_unsubscribe;   /* confirmed with AuthenticateOnUnsubscribe=true */
     bool deleted;
     json_t *attrs;           /* settable attributes as given, name -> string */
     match_pattern *filter;   /* compiled FilterPolicy, or NULL */
@@ -97,6 +99,10 @@ struct sns_service {
     sns_http *http;          /* outbound HTTP engine */
     void *signer;            /* EVP_PKEY * */
     char *cert_pem;          /* the signing certificate, PEM */
+    const limits *limits;    /* not owned */
+    account_counts topic_counts; /* topics per account */
+    account_counts fifo_topic_counts; /* FIFO topics per account */
+    char *ca_file;           /* CA bundle for outbound HTTPS, or NULL: the system's */
 };
 
 /* --- service.c ------------------------------------------------------- */
@@ -108,6 +114,11 @@ sns_service *sns_service_new(struct event_base *base, store *st, sqs_service *sq
                              const char *data_dir);
 /* Loads topics, subscriptions and pending deliveries; starts delivering. */
 int sns_service_load(sns_service *svc);
+/* Uses lim (not owned; outlives the service) instead of the defaults. */
+void sns_service_set_limits(sns_service *svc, const limits *lim);
+/* Trusts only the PEM CA bundle at path (NULL: the system's store) for
+ * HTTPS deliveries from now on; call before the event loop runs. */
+void sns_service_set_ca_file(sns_service *svc, const char *path);
 /* Stops deliveries in flight (they stay in the outbox) and frees it all. */
 void sns_service_free(sns_service *svc);
 /* The api_service to register with the HTTP front (caller frees it). */
@@ -153,6 +164,12 @@ sns_topic *sns_topic_from_param(api_call *call, const char *param);
 /* Whether the caller may act on t (the key's allow list; the topic's Policy
  * for another account); false with AuthorizationError set. */
 bool sns_topic_permits(api_call *call, const sns_topic *t);
+/* Whether a service ("events.amazonaws.com") may publish to the topic named
+ * by topic_arn for source_arn of source_account: the topic's Policy asked
+ * for sns:Publish (core/policy.h, policy_service_permits).  True when
+ * there is no such topic (the publish reports that). */
+bool sns_topic_accepts(sns_service *svc, const char *topic_arn, const char *service,
+                       const char *source_arn, const char *source_account);
 
 /* --- subs.c ---------------------------------------------------------- */
 api_status sns_subscribe(api_call *call);

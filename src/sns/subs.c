@@ -240,6 +240,16 @@ api_status sns_subscribe(api_call *call)
         json_object_set_new(api_out(call), "SubscriptionArn", json_string(s->arn));
         return API_DONE;
     }
+    size_t max_subs = svc->limits->max_subscriptions_per_topic;
+    if (t->fifo && max_subs > LIMITS_FIFO_TOPIC_SUBSCRIPTIONS)
+        max_subs = LIMITS_FIFO_TOPIC_SUBSCRIPTIONS;
+    if (t->nsubs >= max_subs) {
+        match_free(filter);
+        json_decref(given);
+        return api_fail(call, AWS_ERR_SNS_SUBSCRIPTION_LIMIT,
+                        "Subscription limit exceeded: topic %s already has %zu "
+                        "subscriptions.", t->arn, max_subs);
+    }
     sns_sub *s = xcalloc(1, sizeof *s);
     char id[37], arn[600];
     uuid_v4(id);
@@ -273,10 +283,11 @@ api_status sns_subscribe(api_call *call)
 api_status sns_confirm_subscription(api_call *call)
 {
     sns_service *svc = sns_of(call);
-    const char *token = NULL;
+    const char *token = NULL, *auth_unsub = NULL;
     sns_topic *t = sns_topic_from_param(call, "TopicArn");
 
-    if (!t || param_str(call, call->input, "Token", &token, NULL) < 0)
+    if (!t || param_str(call, call->input, "Token", &token, NULL) < 0 ||
+        param_str(call, call->input, "AuthenticateOnUnsubscribe", &auth_unsub, NULL) < 0)
         return API_DONE;
     if (!token)
         return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Token");
@@ -287,6 +298,8 @@ api_status sns_confirm_subscription(api_call *call)
     if (s->confirmed)
         return API_DONE;
     s->confirmed = true;
+    /* Only a signed confirmation can demand signed unsubscribes. */
+    s->auth_unsubscribe = !call->anonymous && auth_unsub && strcasecmp(auth_unsub, "true") == 0;
     store_batch *b = store_batch_new();
     sns_sub_put(b, s);
     return sns_commit_and_finish(svc, call, b);
@@ -322,6 +335,20 @@ static int check_sub_arn(api_call *call, const char **arn_out)
     return 0;
 }
 
+/* A subscription answers its own account and its topic's owner; false
+ * with AuthorizationError set for anyone else. */
+static bool sub_permits(api_call *call, const sns_sub *s)
+{
+    if (strcmp(call->account, s->account) == 0 ||
+        (s->topic && strcmp(call->account, s->topic->account) == 0))
+        return true;
+    api_fail(call, AWS_ERR_SNS_AUTHORIZATION,
+             "User: %s is not authorized to perform: SNS:%s on resource: %s",
+             call->access_key && *call->access_key ? call->access_key : call->account,
+             call->action, s->arn);
+    return false;
+}
+
 /* Finds the subscription named by SubscriptionArn; sets the error if not. */
 static sns_sub *sub_from_param(api_call *call)
 {
@@ -330,9 +357,11 @@ static sns_sub *sub_from_param(api_call *call)
     if (check_sub_arn(call, &arn) < 0)
         return NULL;
     sns_sub *s = sns_sub_find(sns_of(call), arn);
-    if (!s)
+    if (!s) {
         api_fail(call, AWS_ERR_SNS_NOT_FOUND, "Subscription does not exist");
-    return s;
+        return NULL;
+    }
+    return sub_permits(call, s) ? s : NULL;
 }
 
 api_status sns_unsubscribe(api_call *call)
@@ -345,6 +374,12 @@ api_status sns_unsubscribe(api_call *call)
     sns_sub *s = sns_sub_find(svc, arn);
     if (!s)
         return API_DONE; /* unsubscribing twice succeeds */
+    if (call->anonymous ? s->auth_unsubscribe : !sub_permits(call, s)) {
+        if (call->anonymous)
+            api_fail(call, AWS_ERR_SNS_AUTHORIZATION, "Unsubscribe of %s requires "
+                     "authentication: it was confirmed with AuthenticateOnUnsubscribe", s->arn);
+        return API_DONE;
+    }
     sns_topic *t = s->topic;
     store_batch *b = store_batch_new();
     store_delete_resource(b, s->id);

@@ -230,17 +230,34 @@ sns_topic *sns_topic_from_param(api_call *call, const char *param)
 bool sns_topic_permits(api_call *call, const sns_topic *t)
 {
     char action[96];
+    /* PublishBatch is authorised as sns:Publish, as in IAM */
+    const char *name = strcmp(call->action, "PublishBatch") == 0 ? "Publish" : call->action;
 
-    /* The key's allow list; for another account, the topic's Policy. */
-    snprintf(action, sizeof action, "sns:%s", call->action);
-    if (policy_permits(call->account, call->allow, action, t->arn, t->account,
-                       json_string_value(json_object_get(t->attrs, "Policy"))))
+    bool ok;
+
+    snprintf(action, sizeof action, "sns:%s", name);
+    if (strcmp(name, "ConfirmSubscription") == 0) /* the token is the proof */
+        ok = policy_allow_list_permits(call->allow, action, t->arn);
+    else /* the key's allow list; the topic's Policy (Deny; another account) */
+        ok = policy_permits(call->account, call->allow, action, t->arn, t->account,
+                            sns_topic_attr(t, "Policy"));
+    if (ok)
         return true;
     api_fail(call, AWS_ERR_SNS_AUTHORIZATION,
              "User: %s is not authorized to perform: SNS:%s on resource: %s",
              call->access_key && *call->access_key ? call->access_key : call->account,
-             call->action, t->arn);
+             name, t->arn);
     return false;
+}
+
+bool sns_topic_accepts(sns_service *svc, const char *topic_arn, const char *service,
+                       const char *source_arn, const char *source_account)
+{
+    sns_topic *t = sns_topic_find(svc, topic_arn);
+
+    return !t || policy_service_permits(service, "sns:Publish", t->arn, t->account,
+                                        sns_topic_attr(t, "Policy"), source_arn,
+                                        source_account);
 }
 
 /* Validates a Tags list [{Key, Value}] into a map; -1 with the error set. */
@@ -344,6 +361,17 @@ api_status sns_create_topic(api_call *call)
         json_object_set_new(api_out(call), "TopicArn", json_string(t->arn));
         return API_DONE;
     }
+    size_t max_fifo = svc->limits->max_topics < LIMITS_FIFO_TOPICS ? svc->limits->max_topics
+                                                                    : LIMITS_FIFO_TOPICS;
+    bool fifo_full =
+        fifo && account_counts_get(&svc->fifo_topic_counts, call->account) >= max_fifo;
+    if (fifo_full ||
+        account_counts_get(&svc->topic_counts, call->account) >= svc->limits->max_topics) {
+        json_decref(tags);
+        return api_fail(call, AWS_ERR_SNS_TOPIC_LIMIT,
+                        "Topic limit exceeded: the account already has %zu %stopics.",
+                        fifo_full ? max_fifo : svc->limits->max_topics, fifo_full ? "FIFO " : "");
+    }
     t = xcalloc(1, sizeof *t);
     t->id = store_next_resource_id(svc->store);
     t->account = xstrdup(call->account);
@@ -358,6 +386,9 @@ api_status sns_create_topic(api_call *call)
     t->tags = tags;
     t->dedup = json_object();
     map_str_put(&svc->topics, t->arn, t);
+    account_counts_add(&svc->topic_counts, t->account, 1);
+    if (t->fifo)
+        account_counts_add(&svc->fifo_topic_counts, t->account, 1);
     store_batch *b = store_batch_new();
     sns_topic_put(b, t);
     json_object_set_new(api_out(call), "TopicArn", json_string(t->arn));
@@ -375,6 +406,8 @@ api_status sns_delete_topic(api_call *call)
     sns_topic *t = sns_topic_find(svc, arn);
     if (!t)
         return API_DONE; /* deleting a topic that does not exist succeeds */
+    if (!sns_topic_permits(call, t))
+        return API_DONE;
     store_batch *b = store_batch_new();
     for (size_t i = 0; i < t->nsubs; i++)
         store_delete_resource(b, t->subs[i]->id);
@@ -516,9 +549,11 @@ static sns_topic *tag_target(api_call *call)
         return NULL;
     }
     sns_topic *t = sns_topic_find(sns_of(call), arn);
-    if (!t)
+    if (!t) {
         api_fail(call, AWS_ERR_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
-    return t;
+        return NULL;
+    }
+    return sns_topic_permits(call, t) ? t : NULL;
 }
 
 api_status sns_tag_resource(api_call *call)

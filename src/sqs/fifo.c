@@ -129,6 +129,34 @@ void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, co
     buf_free(&key);
 }
 
+void sqs_fifo_dedup_forget(sqs_queue *q, const sqs_message *m)
+{
+    json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
+    const char *dedup = json_string_value(json_object_get(meta, "dedup"));
+
+    if (dedup) {
+        buf key;
+        buf_init(&key);
+        dedup_key(q, m->group_id, dedup, &key);
+        sqs_dedup *d = map_str_get(&q->dedup, key.data);
+        /* Only the entry this message made: a later send may own it now. */
+        if (d && strcmp(d->message_id, m->message_id) == 0) {
+            dedup_unlink(q, d);
+            map_str_del(&q->dedup, d->key);
+            free(d->key);
+            free(d);
+        }
+        buf_free(&key);
+    }
+    json_decref(meta);
+}
+
+bool sqs_fifo_dedup_holds(sqs_queue *q, const char *key, const char *message_id)
+{
+    sqs_dedup *d = map_str_get(&q->dedup, key);
+    return d && strcmp(d->message_id, message_id) == 0;
+}
+
 void sqs_fifo_dedup_load(sqs_service *svc, const char *name, const char *doc_text)
 {
     unsigned long long qid = strtoull(name, NULL, 10);

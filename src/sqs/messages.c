@@ -194,6 +194,7 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
     if (q->fifo) {
         sqs_dedup *d = sqs_fifo_dedup_find(q, group, dedup, clock_now_ms());
         if (d) {
+            sqs_staged_note_duplicate(staged, q, d);
             json_object_set_new(result, "MessageId", json_string(d->message_id));
             json_object_set_new(result, "SequenceNumber", json_string(d->sequence_number));
             put_send_md5s(result, NULL, body, body_len, attrs, sys);
@@ -233,8 +234,8 @@ static void send_done(void *arg, int status)
 {
     send_ctx *ctx = arg;
 
-    sqs_staged_finish(ctx->staged, status);
-    if (status != 0) {
+    /* A failed commit, or a duplicate whose original's commit failed. */
+    if (sqs_staged_finish(ctx->staged, status) != 0 || status != 0) {
         json_decref(ctx->call->output);
         ctx->call->output = NULL;
         api_fail(ctx->call, AWS_ERR_SERVICE_UNAVAILABLE,
@@ -549,8 +550,19 @@ static bool dead_letter(sqs_service *svc, sqs_queue *q, sqs_message *m, store_ba
     return true;
 }
 
-/* Takes up to p->max ready messages, fills out["Messages"] and the batch.
- * Returns how many were taken. */
+/* How many more messages may go in flight on q (--max-inflight and
+ * --max-inflight-fifo). */
+static size_t inflight_room(const sqs_queue *q)
+{
+    const limits *lim = q->svc->limits;
+    size_t max = q->fifo ? lim->max_inflight_fifo : lim->max_inflight;
+
+    return q->inflight_count < max ? max - q->inflight_count : 0;
+}
+
+/* Takes up to p->max ready messages (fewer if the queue's in-flight limit
+ * would be passed), fills out["Messages"] and the batch.  Returns how many
+ * were taken. */
 static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params *p,
                             json_t *out, store_batch *b)
 {
@@ -585,8 +597,12 @@ static size_t take_messages(sqs_service *svc, sqs_queue *q, const receive_params
      * back empty while the queue still holds visible messages.  With a
      * visibility of 0 what was taken stays visible, so one round only. */
     for (int round = 0; round < 8 && taken < (size_t)p->max; round++) {
-        size_t removed = 0;
-        n = sqs_index_pick(q, (size_t)p->max - taken, picked);
+        size_t removed = 0, want = (size_t)p->max - taken;
+        if (p->visibility > 0 && inflight_room(q) < want)
+            want = inflight_room(q);
+        if (want == 0)
+            break;
+        n = sqs_index_pick(q, want, picked);
         for (size_t i = 0; i < n; i++) {
             sqs_message *m = picked[i];
             if (now - m->sent_ms >= retention) {
@@ -648,6 +664,7 @@ static void submit_receive(sqs_service *svc, store_batch *b)
 
 static void waiter_unlink(sqs_queue *q, sqs_waiter *w)
 {
+    q->svc->parked--;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -728,6 +745,7 @@ static api_status park(sqs_queue *q, api_call *call, const receive_params *p)
         q->waiters = w;
     q->waiters_tail = w;
     q->refs++;
+    q->svc->parked++;
     call->handler_data = w;
     call->cancel = waiter_cancel;
     return API_PENDING;
@@ -836,10 +854,26 @@ api_status sqs_receive_message(api_call *call)
         return API_DONE;
     p.message_attribute_names = msg_names;
 
+    /* A short poll of a standard queue at its in-flight limit is refused
+     * (a long poll waits, and a FIFO queue answers empty, as AWS's do). */
+    if (!q->fifo && p.wait == 0 && inflight_room(q) == 0) {
+        json_decref(p.attribute_names);
+        return api_fail(call, AWS_ERR_SQS_OVER_LIMIT,
+                        "The maximum number of in-flight messages (%zu) is reached for this "
+                        "queue.", svc->limits->max_inflight);
+    }
     store_batch *b = store_batch_new();
     api_status st;
     if (take_messages(svc, q, &p, api_out(call), b) > 0 || p.wait == 0) {
         submit_receive(svc, b);
+        st = API_DONE;
+    } else if (svc->parked >= svc->limits->max_long_polls) {
+        submit_receive(svc, b);
+        json_decref(call->output);
+        call->output = NULL;
+        api_fail(call, AWS_ERR_SQS_REQUEST_THROTTLED,
+                 "Request is throttled: %zu receives are already waiting (the server's "
+                 "--max-long-polls).", svc->parked);
         st = API_DONE;
     } else {
         submit_receive(svc, b);
@@ -922,8 +956,9 @@ api_status sqs_delete_message(api_call *call)
         return API_DONE;
     }
     api_status st = sqs_commit_and_finish(svc, call, b);
-    /* On a FIFO queue a delete may unlock a group for parked receives. */
-    if (q->fifo && q->waiters)
+    /* On a FIFO queue a delete may unlock a group for parked receives; on
+     * any queue it may make room under the in-flight limit. */
+    if (q->waiters && (q->fifo || inflight_room(q) <= SQS_MAX_BATCH))
         sqs_wake_waiters(svc, q);
     return st;
 }
@@ -954,7 +989,7 @@ api_status sqs_delete_message_batch(api_call *call)
     if (!json_object_get(call->output, "Failed"))
         json_object_set_new(call->output, "Failed", json_array());
     api_status st = sqs_commit_and_finish(svc, call, b);
-    if (q->fifo && q->waiters)
+    if (q->waiters && (q->fifo || inflight_room(q) <= SQS_MAX_BATCH))
         sqs_wake_waiters(svc, q);
     return st;
 }

@@ -129,6 +129,14 @@ static bool queue_permits(const api_call *call, const sqs_queue *q)
                           json_string_value(json_object_get(q->attributes, "Policy")));
 }
 
+bool sqs_queue_accepts(const sqs_queue *q, const char *service, const char *source_arn,
+                       const char *source_account)
+{
+    return policy_service_permits(service, "sqs:SendMessage", q->arn, q->account,
+                                  json_string_value(json_object_get(q->attributes, "Policy")),
+                                  source_arn, source_account);
+}
+
 api_status sqs_create_queue(api_call *call)
 {
     sqs_service *svc = sqs_of(call);
@@ -189,6 +197,12 @@ api_status sqs_create_queue(api_call *call)
         return API_DONE;
     }
 
+    if (account_counts_get(&svc->queue_counts, call->account) >= svc->limits->max_queues) {
+        json_decref(attrs);
+        return api_fail(call, AWS_ERR_SQS_OVER_LIMIT,
+                        "Cannot create queue %s: the account already has the maximum number "
+                        "of queues (%zu).", name, svc->limits->max_queues);
+    }
     char arn[512];
     snprintf(arn, sizeof arn, "arn:aws:sqs:%s:%s:%s", svc->region, call->account, name);
     if (check_dead_letter_target(call, svc, arn, fifo,

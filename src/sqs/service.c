@@ -100,9 +100,16 @@ sqs_service *sqs_service_new(struct event_base *base, store *st, const char *reg
     svc->default_account = default_account;
     map_str_init(&svc->queues);
     map_u64_init(&svc->queues_by_id);
+    svc->limits = limits_default();
+    account_counts_init(&svc->queue_counts);
     svc->sweeper = event_new(base, -1, EV_PERSIST, sweep, svc);
     event_add(svc->sweeper, &tv);
     return svc;
+}
+
+void sqs_service_set_limits(sqs_service *svc, const limits *lim)
+{
+    svc->limits = lim;
 }
 
 api_service *sqs_api_service(sqs_service *svc)
@@ -117,6 +124,7 @@ api_service *sqs_api_service(sqs_service *svc)
     a->ctx = svc;
     a->commit_error = AWS_ERR_SERVICE_UNAVAILABLE;
     a->commit_message = "The request has failed due to a temporary failure of the server.";
+    a->store = svc ? svc->store : NULL; /* NULL: a description only (fuzz targets) */
     return a;
 }
 
@@ -151,6 +159,7 @@ sqs_queue *sqs_queue_new(sqs_service *svc, uint64_t id, const char *account, con
     registry_key(account, name, key, sizeof key);
     map_str_put(&svc->queues, key, q);
     map_u64_put(&svc->queues_by_id, id, q);
+    account_counts_add(&svc->queue_counts, account, 1);
     return q;
 }
 
@@ -184,6 +193,7 @@ void sqs_queue_drop(sqs_service *svc, sqs_queue *q)
     registry_key(q->account, q->name, key, sizeof key);
     map_str_del(&svc->queues, key);
     map_u64_del(&svc->queues_by_id, q->id);
+    account_counts_add(&svc->queue_counts, q->account, -1);
     q->deleted = true;
     sqs_waiters_cancel_all(svc, q);
     evtimer_del(q->timer);
@@ -405,6 +415,7 @@ void sqs_service_free(sqs_service *svc)
     }
     map_str_free(&svc->queues);
     map_u64_free(&svc->queues_by_id);
+    account_counts_free(&svc->queue_counts);
     free(svc);
 }
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/map.h"
 #include "store/store.h"
 #include "wire/api.h"
@@ -168,12 +169,17 @@ struct sqs_service {
     size_t cache_bytes;         /* bytes of bodies cached in memory */
     sqs_move_task *move_tasks;  /* every task since start, newest first */
     struct event *sweeper;
+    const limits *limits;       /* not owned */
+    account_counts queue_counts; /* queues per account */
+    size_t parked;              /* receives waiting on any queue */
 };
 
 /* service.c */
 sqs_service *sqs_service_new(struct event_base *base, store *st, const char *region,
                              const char *default_account);
 int sqs_service_load(sqs_service *svc);
+/* Uses lim (not owned; outlives the service) instead of the defaults. */
+void sqs_service_set_limits(sqs_service *svc, const limits *lim);
 void sqs_service_free(sqs_service *svc);
 api_service *sqs_api_service(sqs_service *svc);
 /* Finds the queue named by QueueUrl (or the Query request's path); sets the
@@ -181,6 +187,11 @@ api_service *sqs_api_service(sqs_service *svc);
 sqs_queue *sqs_queue_from_call(sqs_service *svc, api_call *call);
 sqs_queue *sqs_queue_find(sqs_service *svc, const char *account, const char *name);
 sqs_queue *sqs_queue_find_arn(sqs_service *svc, const char *arn);
+/* Whether a service ("sns.amazonaws.com", "events.amazonaws.com") may put
+ * a message on q for source_arn of source_account: the queue's Policy asked
+ * for sqs:SendMessage (core/policy.h, policy_service_permits). */
+bool sqs_queue_accepts(const sqs_queue *q, const char *service, const char *source_arn,
+                       const char *source_account);
 void sqs_queue_url(const api_call *call, const sqs_queue *q, char *out, size_t outlen);
 sqs_queue *sqs_queue_new(sqs_service *svc, uint64_t id, const char *account, const char *name);
 void sqs_queue_unref(sqs_service *svc, sqs_queue *q);
@@ -258,9 +269,14 @@ sqs_staged *sqs_staged_new(sqs_service *svc);
  * to b.  The message is not visible until sqs_staged_finish. */
 sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, store_batch *b);
 size_t sqs_staged_count(const sqs_staged *st);
+/* A FIFO send answered as a duplicate of d's message: the answer must wait
+ * for that message's own commit, and is wrong if that commit failed. */
+void sqs_staged_note_duplicate(sqs_staged *st, sqs_queue *q, const sqs_dedup *d);
 /* After b's commit: status 0 indexes the messages and wakes receivers,
- * anything else drops them.  Frees st. */
-void sqs_staged_finish(sqs_staged *st, int status);
+ * anything else drops them (and the deduplication entries they made).
+ * Frees st.  Returns 0, or -1 if status was 0 but the original of a noted
+ * duplicate was not stored after all (its own commit failed). */
+int sqs_staged_finish(sqs_staged *st, int status);
 
 /* fifo.c */
 bool sqs_fifo_valid_id(const char *s);
@@ -270,6 +286,10 @@ sqs_dedup *sqs_fifo_dedup_find(sqs_queue *q, const char *group, const char *dedu
 void sqs_fifo_dedup_record(sqs_service *svc, sqs_queue *q, const char *group, const char *dedup,
                            const sqs_message *m, const char *sequence_number, store_batch *b);
 void sqs_fifo_dedup_load(sqs_service *svc, const char *name, const char *doc);
+/* Drops the entry m made, if it is still m's (m's commit failed). */
+void sqs_fifo_dedup_forget(sqs_queue *q, const sqs_message *m);
+/* Whether the entry under key still names message_id. */
+bool sqs_fifo_dedup_holds(sqs_queue *q, const char *key, const char *message_id);
 /* Drops expired entries (or all), deleting their rows through b if given. */
 size_t sqs_fifo_dedup_expire(sqs_queue *q, int64_t now, store_batch *b, bool all);
 void sqs_fifo_attempt_record(sqs_queue *q, const char *attempt_id, sqs_message **msgs, size_t n,

@@ -10,6 +10,7 @@
  * queues commits all of its copies in one transaction.
  */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +19,19 @@
 #include "core/codec.h"
 #include "sqs/sqs.h"
 
+/* A duplicate answered with an earlier send's ids (FIFO). */
+typedef struct staged_dup {
+    sqs_queue *queue;
+    char *key;
+    char message_id[37];
+} staged_dup;
+
 struct sqs_staged {
     sqs_service *svc;
     sqs_message **msgs;
     size_t n, cap;
+    staged_dup *dups;
+    size_t ndups, dups_cap;
 };
 
 sqs_staged *sqs_staged_new(sqs_service *svc)
@@ -105,29 +115,60 @@ sqs_message *sqs_stage(sqs_staged *st, sqs_queue *q, const sqs_outgoing *o, stor
     return m;
 }
 
-void sqs_staged_finish(sqs_staged *st, int status)
+void sqs_staged_note_duplicate(sqs_staged *st, sqs_queue *q, const sqs_dedup *d)
+{
+    if (st->ndups == st->dups_cap) {
+        st->dups_cap = st->dups_cap ? st->dups_cap * 2 : 4;
+        st->dups = xrealloc(st->dups, st->dups_cap * sizeof *st->dups);
+    }
+    staged_dup *u = &st->dups[st->ndups++];
+    u->queue = q;
+    u->key = xstrdup(d->key);
+    snprintf(u->message_id, sizeof u->message_id, "%s", d->message_id);
+    q->refs++;
+}
+
+int sqs_staged_finish(sqs_staged *st, int status)
 {
     sqs_service *svc = st->svc;
     int64_t now = clock_now_ms();
+    int rc = 0;
+    /* The queues, kept apart: a message may be freed below (a failed
+     * commit, a deleted queue) or by a receive the wake-up runs. */
+    sqs_queue **queues = xmalloc(st->n * sizeof *queues);
 
     for (size_t i = 0; i < st->n; i++) {
         sqs_message *m = st->msgs[i];
-        sqs_queue *q = m->queue;
+        sqs_queue *q = queues[i] = m->queue;
+        if (status != 0 && q->fifo)
+            sqs_fifo_dedup_forget(q, m);
         if (status != 0 || q->deleted)
             sqs_message_free(svc, m);
         else
             sqs_index_add(svc, m, now);
     }
+    /* Completions run in commit order, so an original's has run by now. */
+    for (size_t i = 0; i < st->ndups; i++) {
+        staged_dup *u = &st->dups[i];
+        if (status == 0 && !u->queue->deleted &&
+            !sqs_fifo_dedup_holds(u->queue, u->key, u->message_id))
+            rc = -1;
+        free(u->key);
+        sqs_queue_unref(svc, u->queue);
+    }
+    free(st->dups);
     /* Wake after every message is indexed, then let the queues go. */
     for (size_t i = 0; i < st->n; i++) {
-        sqs_queue *q = st->msgs[i]->queue;
+        sqs_queue *q = queues[i];
         if (status == 0 && !q->deleted && q->waiters)
             sqs_wake_waiters(svc, q);
     }
     for (size_t i = 0; i < st->n; i++)
-        sqs_queue_unref(svc, st->msgs[i]->queue);
+        sqs_queue_unref(svc, queues[i]);
+    free(queues);
     free(st->msgs);
     free(st);
+    return rc;
 }
 
 void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const char *source_arn,

@@ -8,20 +8,43 @@
  * to load state and later to fetch message bodies that are not cached.
  *
  * If a grouped transaction fails, the batches are retried one transaction
- * each, so one bad batch (or a full disk that frees up) fails only itself.
+ * each, so one bad batch fails only itself.
+ *
+ * A full disk (docs/durability.md): the store keeps a preallocated reserve
+ * file beside the database.  The first commit that fails for want of space
+ * deletes it and retries, so what was already submitted (and is already in
+ * the services' memory) still commits; the store then reports itself full
+ * and the services refuse new writes before touching memory.  While full, the
+ * committer checks every second whether the reserve fits again; when it does
+ * it re-creates it and writes are accepted again.  Batches without a
+ * completion (memory already holds their change, nobody waits) are kept when
+ * their commit fails and applied first in the next transaction that succeeds.
  */
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
+
+#define RESERVE_NAME "sluice.reserve"
+#define RESERVE_MIN (64 << 10)
+#define RESERVE_MAX (16 << 20)
+#define SPACE_CHECK_NS 1000000000LL
+/* Failed batches without a completion kept for the next commit; beyond this
+ * the oldest are dropped (and counted): a bound on memory while full. */
+#define OWED_MAX 100000
 
 enum op_kind {
     OP_PUT_RESOURCE,
@@ -126,6 +149,19 @@ struct store {
 
     uint64_t next_resource_id;   /* owner thread only */
     uint64_t next_seq;           /* owner thread only */
+
+    /* Storage failures: the committer thread's, except full (any thread). */
+    char *dir;
+    char *reserve_path;
+    off_t reserve_size;
+    bool reserve_held;
+    atomic_bool full;            /* refusing writes for want of space */
+    int failing_rc;              /* commits fail with this (not space), or 0 */
+    uint64_t failed_commits;     /* since the last change of state */
+    int64_t next_space_check_ns;
+    store_batch *owed, *owed_tail; /* failed batches without a completion */
+    size_t owed_count;
+    uint64_t owed_dropped;
 };
 
 /* --- batches ------------------------------------------------------------ */
@@ -362,39 +398,231 @@ static int exec_simple(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-/* Applies a chain of batches in one transaction.  Returns an SQLite code. */
-static int commit_chain(store *s, store_batch *first, store_batch *stop)
+/* Whether a failed commit ran out of space (SQLite reports a short write as
+ * SQLITE_FULL; an fsync or a quota can fail with ENOSPC or EDQUOT). */
+static bool rc_is_full(sqlite3 *db, int rc)
+{
+    if ((rc & 0xff) == SQLITE_FULL)
+        return true;
+    if ((rc & 0xff) == SQLITE_IOERR) {
+        int e = sqlite3_system_errno(db);
+        return e == ENOSPC || e == EDQUOT;
+    }
+    return false;
+}
+
+static int apply_batch(store *s, const store_batch *b)
+{
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; i < b->n && rc == SQLITE_OK; i++)
+        rc = apply_op(s, &b->ops[i]);
+    return rc;
+}
+
+/* Applies the owed batches (with_owed), then the chain first..stop, in one
+ * transaction.  Returns an SQLite code; *full tells a want of space. */
+static int commit_chain(store *s, store_batch *first, store_batch *stop, bool with_owed,
+                        bool *full)
 {
     int rc = exec_simple(s->writer, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK)
-        return rc;
+
+    for (store_batch *b = with_owed ? s->owed : NULL; b && rc == SQLITE_OK; b = b->next)
+        rc = apply_batch(s, b);
     for (store_batch *b = first; b != stop && rc == SQLITE_OK; b = b->next)
-        for (size_t i = 0; i < b->n && rc == SQLITE_OK; i++)
-            rc = apply_op(s, &b->ops[i]);
+        rc = apply_batch(s, b);
     if (rc == SQLITE_OK)
         rc = exec_simple(s->writer, "COMMIT");
+    *full = rc != SQLITE_OK && rc_is_full(s->writer, rc);
     if (rc != SQLITE_OK)
         exec_simple(s->writer, "ROLLBACK");
     return rc;
 }
 
-static void commit_group(store *s, store_batch *group)
-{
-    int rc = commit_chain(s, group, NULL);
+/* --- the reserve and the states of failure -------------------------------- */
 
+/* Allocates the reserve file; true if it now holds its full size. */
+static bool reserve_create(store *s)
+{
+    int fd = open(s->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    int err;
+
+    if (fd < 0)
+        return false;
+    err = posix_fallocate(fd, 0, s->reserve_size);
+    close(fd);
+    if (err != 0) {
+        unlink(s->reserve_path);
+        return false;
+    }
+    s->reserve_held = true;
+    return true;
+}
+
+static void owed_free_all(store *s)
+{
+    while (s->owed) {
+        store_batch *next = s->owed->next;
+        store_batch_free(s->owed);
+        s->owed = next;
+    }
+    s->owed_tail = NULL;
+    s->owed_count = 0;
+}
+
+/* Keeps a failed batch without a completion for the next commit. */
+static void owe(store *s, store_batch *b)
+{
+    b->next = NULL;
+    if (s->owed_tail)
+        s->owed_tail->next = b;
+    else
+        s->owed = b;
+    s->owed_tail = b;
+    if (++s->owed_count <= OWED_MAX)
+        return;
+    store_batch *oldest = s->owed;
+    s->owed = oldest->next;
+    s->owed_count--;
+    store_batch_free(oldest);
+    if (s->owed_dropped++ == 0)
+        log_error("store", "too many unsaved delivery-state changes: dropping the oldest "
+                           "kept=%d", OWED_MAX);
+}
+
+/* A commit failed.  Returns true if the reserve was just released, so that
+ * a retry may now fit. */
+static bool note_failure(store *s, int rc, bool full)
+{
+    s->failed_commits++;
+    if (full && !atomic_load(&s->full)) {
+        bool released = s->reserve_held;
+        if (released) {
+            unlink(s->reserve_path);
+            s->reserve_held = false;
+        }
+        atomic_store(&s->full, true);
+        s->next_space_check_ns = clock_mono_ns() + SPACE_CHECK_NS;
+        log_error("store", "disk full (%s): write requests refused until space returns "
+                           "data_dir=%s reserve_released=%s",
+                  sqlite3_errstr(rc), s->dir, released ? "yes" : "no");
+        return released;
+    }
+    if (!full && !atomic_load(&s->full) && s->failing_rc == 0) {
+        s->failing_rc = rc;
+        log_error("store", "commits failing (%s): writes fail until one succeeds data_dir=%s",
+                  sqlite3_errstr(rc), s->dir);
+    }
+    return false;
+}
+
+/* A commit succeeded: the owed batches are on disk. */
+static void note_success(store *s)
+{
+    owed_free_all(s);
+    if (s->failing_rc == 0 || atomic_load(&s->full))
+        return;
+    log_warn("store", "commits succeed again failed_commits=%llu dropped_changes=%llu",
+             (unsigned long long)s->failed_commits, (unsigned long long)s->owed_dropped);
+    s->failing_rc = 0;
+    s->failed_commits = 0;
+    s->owed_dropped = 0;
+}
+
+/* While full: once the reserve fits again with as much free beside it,
+ * re-creates it and accepts writes. */
+static void check_space(store *s)
+{
+    struct statvfs v;
+    int64_t now = clock_mono_ns();
+
+    if (!atomic_load(&s->full) || now < s->next_space_check_ns)
+        return;
+    s->next_space_check_ns = now + SPACE_CHECK_NS;
+    if (statvfs(s->dir, &v) != 0)
+        return;
+    /* root may write into the blocks kept for it, and so may SQLite then. */
+    uint64_t avail = (uint64_t)(geteuid() == 0 ? v.f_bfree : v.f_bavail) * v.f_frsize;
+    if (avail < 2 * (uint64_t)s->reserve_size || !reserve_create(s))
+        return;
+    atomic_store(&s->full, false);
+    log_warn("store", "disk space available again: write requests accepted data_dir=%s "
+                      "failed_commits=%llu free_bytes=%llu",
+             s->dir, (unsigned long long)s->failed_commits,
+             (unsigned long long)(avail - (uint64_t)s->reserve_size));
+    s->failing_rc = 0;
+    s->failed_commits = 0;
+}
+
+/* Commits the owed batches on their own (nothing new is pending). */
+static void commit_owed(store *s)
+{
+    bool full;
+
+    if (s->owed && commit_chain(s, NULL, NULL, true, &full) == SQLITE_OK)
+        note_success(s);
+}
+
+/* Commits one batch on its own, after the owed ones.  An owed change that
+ * fails for a reason other than space (it can never be applied) must not
+ * block every later batch: then the batch is tried alone and, if that
+ * works, the owed changes are dropped. */
+static int commit_one(store *s, store_batch *b, bool *full)
+{
+    store_batch *next = b->next;
+    int rc = commit_chain(s, b, next, true, full);
+
+    if (rc != SQLITE_OK && !*full && s->owed &&
+        commit_chain(s, b, next, false, full) == SQLITE_OK) {
+        log_error("store", "dropped unsaved changes that could not be applied (%s) batches=%zu",
+                  sqlite3_errstr(rc), s->owed_count);
+        s->owed_dropped += s->owed_count;
+        owed_free_all(s);
+        rc = SQLITE_OK;
+    }
+    return rc;
+}
+
+/* Commits a group; returns the batches whose completions are to run (the
+ * failed ones without a completion are kept as owed instead). */
+static store_batch *commit_group(store *s, store_batch *group)
+{
+    bool full;
+    int rc = commit_chain(s, group, NULL, true, &full);
+
+    if (rc != SQLITE_OK && note_failure(s, rc, full))
+        rc = commit_chain(s, group, NULL, true, &full);
     if (rc == SQLITE_OK) {
+        note_success(s);
         for (store_batch *b = group; b; b = b->next)
             b->status = 0;
-        return;
+        return group;
     }
-    log_warn("store", "grouped commit failed (%s), retrying batch by batch",
-             sqlite3_errstr(rc));
-    for (store_batch *b = group; b; b = b->next) {
-        rc = commit_chain(s, b, b->next);
-        b->status = rc == SQLITE_OK ? 0 : -1;
-        if (rc != SQLITE_OK)
-            log_error("store", "commit failed: %s ops=%zu", sqlite3_errstr(rc), b->n);
+    /* One transaction each, so one bad batch fails only itself. */
+    store_batch *out = NULL, *tail = NULL;
+    for (store_batch *b = group, *next; b; b = next) {
+        next = b->next;
+        rc = commit_one(s, b, &full);
+        if (rc != SQLITE_OK && note_failure(s, rc, full))
+            rc = commit_one(s, b, &full);
+        b->next = NULL;
+        if (rc == SQLITE_OK) {
+            note_success(s);
+            b->status = 0;
+        } else {
+            b->status = -1;
+            if (!b->done) {
+                owe(s, b);
+                continue;
+            }
+        }
+        if (tail)
+            tail->next = b;
+        else
+            out = b;
+        tail = b;
     }
+    return out;
 }
 
 static void *committer_main(void *arg)
@@ -406,18 +634,34 @@ static void *committer_main(void *arg)
         uint64_t n = 0;
 
         pthread_mutex_lock(&s->mu);
-        while (!s->pending && !s->stopping)
-            pthread_cond_wait(&s->cv, &s->mu);
+        while (!s->pending && !s->stopping) {
+            if (!atomic_load(&s->full) && !s->owed) {
+                pthread_cond_wait(&s->cv, &s->mu);
+                continue;
+            }
+            /* Full, or changes owed: look again every second. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+                break;
+        }
         group = s->pending;
         s->pending = s->pending_tail = NULL;
         s->busy = group != NULL;
-        if (!group && s->stopping) {
+        if (!group) {
+            bool stop = s->stopping;
             pthread_mutex_unlock(&s->mu);
-            return NULL;
+            check_space(s);
+            commit_owed(s);
+            if (stop)
+                return NULL;
+            continue;
         }
         pthread_mutex_unlock(&s->mu);
 
-        commit_group(s, group);
+        check_space(s);
+        group = commit_group(s, group);
 
         store_batch *last = group;
         for (store_batch *b = group; b; b = b->next) {
@@ -425,19 +669,26 @@ static void *committer_main(void *arg)
             n++;
         }
         pthread_mutex_lock(&s->mu);
-        if (s->done_tail)
-            s->done_tail->next = group;
-        else
-            s->done = group;
-        s->done_tail = last;
+        if (group) {
+            if (s->done_tail)
+                s->done_tail->next = group;
+            else
+                s->done = group;
+            s->done_tail = last;
+        }
         s->commits++;
         s->batches += n;
         s->busy = false;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        if (s->wakeup)
+        if (s->wakeup && group)
             s->wakeup(s->wakeup_arg);
     }
+}
+
+bool store_is_full(const store *s)
+{
+    return atomic_load(&((store *)s)->full);
 }
 
 void store_submit(store *s, store_batch *b, store_done_fn done, void *arg)
@@ -508,6 +759,8 @@ static sqlite3 *open_db(const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout(db, 5000);
+    /* Extended codes tell a failed fsync from a failed write in the log. */
+    sqlite3_extended_result_codes(db, 1);
     if (exec_simple(db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
         exec_simple(db, "PRAGMA synchronous=FULL") != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(db));
@@ -530,6 +783,28 @@ static uint64_t query_u64(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* Sizes and allocates the reserve; without it the store starts full. */
+static void reserve_open(store *s)
+{
+    struct statvfs v;
+    uint64_t size = RESERVE_MIN;
+
+    if (statvfs(s->dir, &v) == 0)
+        size = (uint64_t)v.f_blocks * v.f_frsize / 16;
+    if (size < RESERVE_MIN)
+        size = RESERVE_MIN;
+    if (size > RESERVE_MAX)
+        size = RESERVE_MAX;
+    s->reserve_size = (off_t)size;
+    if (reserve_create(s))
+        return;
+    atomic_store(&s->full, true);
+    s->next_space_check_ns = clock_mono_ns() + SPACE_CHECK_NS;
+    log_error("store", "disk full at start: no room for the reserve, write requests refused "
+                       "until space returns data_dir=%s reserve_bytes=%llu",
+              s->dir, (unsigned long long)size);
+}
+
 store *store_open(const char *dir, store_wakeup_fn wakeup, void *wakeup_arg, char *err,
                   size_t errlen)
 {
@@ -540,10 +815,13 @@ store *store_open(const char *dir, store_wakeup_fn wakeup, void *wakeup_arg, cha
         snprintf(err, errlen, "cannot create data dir %s: %s", dir, strerror(errno));
         return NULL;
     }
-    snprintf(path, sizeof path, "%s/sluice.db", dir);
     s = xcalloc(1, sizeof *s);
     s->wakeup = wakeup;
     s->wakeup_arg = wakeup_arg;
+    s->dir = xstrdup(dir);
+    snprintf(path, sizeof path, "%s/%s", dir, RESERVE_NAME);
+    s->reserve_path = xstrdup(path);
+    snprintf(path, sizeof path, "%s/sluice.db", dir);
     s->writer = open_db(path, err, errlen);
     if (!s->writer)
         goto fail;
@@ -570,6 +848,7 @@ store *store_open(const char *dir, store_wakeup_fn wakeup, void *wakeup_arg, cha
     }
     s->next_resource_id = query_u64(s->reader, "SELECT max(id) FROM resources") + 1;
     s->next_seq = query_u64(s->reader, "SELECT max(seq) FROM messages") + 1;
+    reserve_open(s);
 
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -587,6 +866,8 @@ fail:
     sqlite3_finalize(s->read_payload);
     sqlite3_close(s->reader);
     sqlite3_close(s->writer);
+    free(s->dir);
+    free(s->reserve_path);
     free(s);
     return NULL;
 }
@@ -611,6 +892,9 @@ void store_close(store *s)
     sqlite3_close(s->writer);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    owed_free_all(s);
+    free(s->dir);
+    free(s->reserve_path);
     free(s);
 }
 

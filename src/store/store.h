@@ -102,8 +102,27 @@ void store_delete_dedup(store_batch *b, const char *key);
 void store_purge_messages(store_batch *b, uint64_t container, uint64_t max_seq);
 
 /* Hands the batch to the committer; done(arg, status) runs on the owner
- * thread once it is durable (or failed).  Takes ownership of b. */
+ * thread once it is durable (or failed).  Takes ownership of b.
+ *
+ * A batch submitted without done records what memory already holds and no
+ * caller waits for (a receive's new visibility, a sweep's deletions): if its
+ * commit fails it is kept, in order, and applied at the start of the next
+ * transaction that succeeds, so the disk catches up with memory instead of
+ * drifting from it. */
 void store_submit(store *s, store_batch *b, store_done_fn done, void *arg);
+
+/* --- a full disk (docs/durability.md) ----------------------------------
+ * The store keeps a preallocated reserve file beside the database
+ * (<dir>/sluice.reserve, 1/16 of the file system, 64 KiB to 16 MiB).  When a
+ * commit fails because the file system is full, it deletes the reserve and
+ * retries, so the batches already submitted (whose callers changed memory
+ * first) still commit, and from then on reports itself full: callers refuse
+ * new writes before changing anything.  Every second it checks for space;
+ * once it can allocate the reserve again (with as much free beside it) it
+ * reports writes accepted.  One log line for each change of state. */
+
+/* True while the store refuses writes for want of space.  Any thread. */
+bool store_is_full(const store *s);
 
 /* --- reads (owner thread) ---------------------------------------------- */
 

@@ -26,6 +26,34 @@ const api_action *api_find_action(const api_service *svc, const char *name)
     return NULL;
 }
 
+bool api_action_reads(const char *name)
+{
+    static const char *const prefixes[] = {"Get", "List", "Describe", "Test"};
+
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t n = strlen(prefixes[i]);
+        /* "Get" then an upper-case letter: not a word that merely starts so */
+        if (strncmp(name, prefixes[i], n) == 0 && name[n] >= 'A' && name[n] <= 'Z')
+            return true;
+    }
+    return strcmp(name, "ReceiveMessage") == 0;
+}
+
+static const char *commit_message(const api_service *svc)
+{
+    return svc->commit_message ? svc->commit_message : "The request could not be stored.";
+}
+
+bool api_refuse_write(api_call *call)
+{
+    const api_service *svc = call->service;
+
+    if (!svc || !svc->store || !store_is_full(svc->store) || api_action_reads(call->action))
+        return false;
+    api_fail(call, svc->commit_error, "%s", commit_message(svc));
+    return true;
+}
+
 static void commit_done(void *arg, int status)
 {
     api_call *call = arg;
@@ -33,9 +61,7 @@ static void commit_done(void *arg, int status)
     if (status != 0) {
         json_decref(call->output);
         call->output = NULL;
-        api_fail(call, call->service->commit_error, "%s",
-                 call->service->commit_message ? call->service->commit_message
-                                               : "The request could not be stored.");
+        api_fail(call, call->service->commit_error, "%s", commit_message(call->service));
     }
     api_finish(call);
 }

@@ -50,6 +50,9 @@ struct api_call {
     const char *region;
     const char *access_key;  /* from the SigV4 credential scope, or "" */
     bool tls;                /* it came over the TLS listener */
+    /* Unsigned although keys are configured: let through only for the
+     * links SNS hands endpoints (ConfirmSubscription, Unsubscribe). */
+    bool anonymous;
     /* The verified identity's allow list (borrowed from the server's
      * credentials, see core/policy.h), or NULL: no restriction beyond the
      * caller's own account. */
@@ -82,9 +85,22 @@ typedef struct api_service {
     /* The error a call gets when its commit fails (a full disk, say). */
     aws_error_id commit_error;
     const char *commit_message;
+    /* Where the service commits, or NULL: while it is full, calls that
+     * would write are refused (api_refuse_write). */
+    struct store *store;
 } api_service;
 
 const api_action *api_find_action(const api_service *svc, const char *name);
+
+/* Whether an action only reads: Get*, List*, Describe*, Test*, and SQS's
+ * ReceiveMessage (a read in IAM's terms; its delivery-state change is kept
+ * in memory and reaches the disk when it can, docs/durability.md). */
+bool api_action_reads(const char *name);
+/* Before a handler runs: if the service's store is full and the action
+ * writes, sets the service's commit_error (SQS ServiceUnavailable 503, the
+ * others' internal error) and returns true; the handler must not run, so
+ * nothing in memory changes that could not be stored. */
+bool api_refuse_write(api_call *call);
 
 struct store;
 struct store_batch;

@@ -62,6 +62,7 @@
     X(SQS_UNSUPPORTED_OPERATION, "UnsupportedOperation",                                \
       "AWS.SimpleQueueService.UnsupportedOperation", 400, 1)                            \
     X(SQS_OVER_LIMIT, "OverLimit", "OverLimit", 403, 1)                                 \
+    X(SQS_REQUEST_THROTTLED, "RequestThrottled", "RequestThrottled", 403, 1)            \
     X(SQS_INVALID_ID_FORMAT, "InvalidIdFormat", "InvalidIdFormat", 400, 1)              \
     X(SQS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", "ResourceNotFoundException", \
       404, 1)                                                                          \
@@ -78,6 +79,9 @@
     X(EVENTS_MANAGED_RULE, "ManagedRuleException", "ManagedRuleException", 400, 1)      \
     X(EVENTS_INVALID_STATE, "InvalidStateException", "InvalidStateException", 400, 1)   \
     X(EVENTS_ILLEGAL_STATUS, "IllegalStatusException", "IllegalStatusException", 400, 1) \
+    X(EVENTS_ACCESS_DENIED, "AccessDeniedException", "AccessDeniedException", 400, 1) \
+    X(EVENTS_POLICY_LENGTH_EXCEEDED, "PolicyLengthExceededException",                   \
+      "PolicyLengthExceededException", 400, 1)                                          \
     X(EVENTS_VALIDATION, "ValidationException", "ValidationException", 400, 1)         \
     X(EVENTS_INTERNAL, "InternalException", "InternalException", 500, 0)             \
     /* SNS */                                                                          \
@@ -98,6 +102,7 @@
     X(SNS_INVALID_BATCH_ENTRY_ID, "InvalidBatchEntryIdException", "InvalidBatchEntryId", \
       400, 1)                                                                          \
     X(SNS_BATCH_TOO_LONG, "BatchRequestTooLongException", "BatchRequestTooLong", 400, 1) \
+    X(SNS_TOPIC_LIMIT, "TopicLimitExceededException", "TopicLimitExceeded", 403, 1)     \
     X(SNS_SUBSCRIPTION_LIMIT, "SubscriptionLimitExceededException",                     \
       "SubscriptionLimitExceeded", 403, 1)                                             \
     X(SNS_FILTER_POLICY_LIMIT, "FilterPolicyLimitExceededException",                    \

@@ -6,7 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/codec.h"
+
+void json_count_allocations(void)
+{
+    cJSON_Hooks hooks = {mem_malloc, mem_free};
+
+    json_set_alloc_funcs(mem_malloc, mem_free);
+    cJSON_InitHooks(&hooks);
+}
 
 /* True if the text holds a \u0000 escape (any hex case). */
 static bool has_escaped_nul(const char *s, size_t n)

@@ -20,6 +20,11 @@
  * NULL if the text is not valid JSON or not valid UTF-8. */
 json_t *json_decode(const char *text, size_t len);
 
+/* Makes jansson and cJSON allocate through mem_malloc (core/buf.h), so
+ * their allocation failures are counted.  Call once, before other threads
+ * use either library. */
+void json_count_allocations(void);
+
 /* Writes v as compact JSON, the same text json_dumps would write, through
  * cJSON's printer (several times cheaper than jansson's on long strings).
  * Returns malloc'd text the caller frees. */

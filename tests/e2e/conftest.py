@@ -71,8 +71,9 @@ class Server:
         self.stderr_path = None
         self.problems = []
         self.extra_args = []  # appended to the serve command line
+        self.command_prefix = []  # e.g. nsenter ...: where the server runs
 
-    def start(self, timeout=30):
+    def start(self, timeout=None):
         binary = server_binary()
         if not os.access(binary, os.X_OK):
             pytest.skip("server binary %s is not built" % binary)
@@ -83,11 +84,15 @@ class Server:
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
+                self.command_prefix +
                 [binary, "serve", "--host", "127.0.0.1", "--port",
                  str(self.port), "--data-dir", self.data_dir,
                  "--region", e2e_util.REGION,
                  "--account-id", e2e_util.ACCOUNT] + list(self.extra_args),
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env)
+        if timeout is None:
+            # E2E_START_TIMEOUT: a slow server (valgrind) needs longer.
+            timeout = float(os.environ.get("E2E_START_TIMEOUT", "30"))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -484,6 +484,109 @@ def test_other_account_cannot_reach_event_bus(keyed):
     r = ev_b.put_events(Entries=[{"Source": "x.y", "DetailType": "t", "Detail": "{}",
                                   "EventBusName": bus_arn}])
     assert r["FailedEntryCount"] == 1
+    assert r["Entries"][0]["ErrorCode"] == "AccessDeniedException"
     with pytest.raises(botocore.exceptions.ClientError) as ei:
         ev_b.describe_event_bus(Name=bus_arn)
-    assert ei.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert ei.value.response["Error"]["Code"] == "AccessDeniedException"
+    # A bus of another account that does not exist is refused the same way.
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        ev_b.describe_event_bus(Name=bus_arn + "-none")
+    assert ei.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+# ------------------------------------------- SNS links followed without a key
+
+def _sns_as(srv, who):
+    key, secret, _ = KEYS[who]
+    return client(srv.endpoint, "sns", key, secret)
+
+
+def _subscribe_http(srv, sns, hook_url, hook_requests, cond):
+    arn = sns.create_topic(Name=unique("links"))["TopicArn"]
+    assert sns.subscribe(TopicArn=arn, Protocol="http",
+                         Endpoint=hook_url)["SubscriptionArn"] == "pending confirmation"
+    with cond:
+        assert cond.wait_for(lambda: hook_requests, timeout=15), "no confirmation request"
+        conf = json.loads(hook_requests.pop(0))
+    return arn, conf
+
+
+@pytest.fixture
+def http_hook():
+    """An HTTP endpoint that keeps the bodies SNS posts to it."""
+    import http.server
+    import threading
+    bodies, cond = [], threading.Condition()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with cond:
+                bodies.append(body.decode("utf-8"))
+                cond.notify_all()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d/hook" % httpd.server_address[1], bodies, cond
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_subscribe_and_unsubscribe_urls_work_without_a_key(keyed, http_hook):
+    """As on AWS, the endpoint's owner follows SubscribeURL and UnsubscribeURL
+    with a plain GET; the rest of the API still needs a signature."""
+    url, bodies, cond = http_hook
+    sns = _sns_as(keyed, "alpha")
+    arn, conf = _subscribe_http(keyed, sns, url, bodies, cond)
+    status, text = _get(conf["SubscribeURL"])
+    assert status == 200, text
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert len(subs) == 1 and subs[0]["SubscriptionArn"].startswith(arn + ":")
+    sub_arn = subs[0]["SubscriptionArn"]
+
+    sns.publish(TopicArn=arn, Message="hello")
+    with cond:
+        assert cond.wait_for(lambda: bodies, timeout=15)
+        note = json.loads(bodies.pop(0))
+    assert note["Type"] == "Notification"
+    status, text = _get(note["UnsubscribeURL"])
+    assert status == 200, text
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
+    assert sub_arn not in [s["SubscriptionArn"] for s in
+                           sns.list_subscriptions()["Subscriptions"]]
+
+    # Any other unsigned call is still refused.
+    q = urllib.parse.urlencode({"Action": "ListTopics", "Version": "2010-03-31"})
+    status, text = _get("%s/?%s" % (keyed.endpoint, q))
+    assert status == 403 and "MissingAuthenticationToken" in text
+
+
+def test_authenticate_on_unsubscribe_refuses_the_unsigned_link(keyed, http_hook):
+    url, bodies, cond = http_hook
+    sns = _sns_as(keyed, "alpha")
+    arn, conf = _subscribe_http(keyed, sns, url, bodies, cond)
+    sub_arn = sns.confirm_subscription(TopicArn=arn, Token=conf["Token"],
+                                       AuthenticateOnUnsubscribe="true")["SubscriptionArn"]
+    q = urllib.parse.urlencode({"Action": "Unsubscribe", "SubscriptionArn": sub_arn})
+    status, text = _get("%s/?%s" % (keyed.endpoint, q))
+    assert status == 403 and "AuthorizationError" in text, text
+    assert len(sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]) == 1
+    # Signed by another account it is refused; signed by the owner it goes.
+    assert error(_sns_as(keyed, "beta").unsubscribe,
+                 SubscriptionArn=sub_arn)[0] == "AuthorizationError"
+    sns.unsubscribe(SubscriptionArn=sub_arn)
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []

@@ -216,6 +216,67 @@ TEST(permits)
     CHECK(policy_permits(owner, NULL, "sqs:SendMessage", QARN, owner, deny));
 }
 
+#define TOPIC "arn:aws:sns:us-east-1:111111111111:orders-topic"
+
+TEST(service_deliveries)
+{
+    const char *own = "111111111111", *other = "222222222222";
+    const char *grant =
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Service\": "
+        "\"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"" QARN "\","
+        " \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": \"" TOPIC "\"}}}]}";
+    const char *deny =
+        "{\"Statement\": [{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": "
+        "\"sqs:SendMessage\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": \"" TOPIC
+        "\"}}}]}";
+    const char *unrelated =
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"333333333333\"}, "
+        "\"Action\": \"sqs:SendMessage\"}]}";
+
+    /* No policy: the same account delivers, another does not. */
+    CHECK(policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, NULL, TOPIC,
+                                 own));
+    CHECK(policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, "", TOPIC,
+                                 own));
+    CHECK(!policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, NULL,
+                                  "arn:aws:sns:us-east-1:222222222222:t", other));
+    /* A policy decides: its Allow lets another account's topic in ... */
+    CHECK(policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, grant, TOPIC,
+                                 other));
+    CHECK(!policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, grant,
+                                  "arn:aws:sns:us-east-1:111111111111:other", own));
+    CHECK(!policy_service_permits("events.amazonaws.com", "sqs:SendMessage", QARN, own, grant,
+                                  TOPIC, own));
+    /* ... a Deny blocks the same account, and a policy that does not
+     * mention the source leaves the same account out too. */
+    CHECK(!policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, deny, TOPIC,
+                                  own));
+    CHECK(!policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, unrelated,
+                                  TOPIC, own));
+    /* aws:SourceOwner is read as aws:SourceAccount. */
+    const char *owner_cond =
+        "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"*\", "
+        "\"Condition\": {\"StringEquals\": {\"AWS:SourceOwner\": \"222222222222\"}}}]}";
+    CHECK(policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, owner_cond,
+                                 "arn:aws:sns:us-east-1:222222222222:t", other));
+    CHECK(!policy_service_permits("sns.amazonaws.com", "sqs:SendMessage", QARN, own, owner_cond,
+                                  TOPIC, own));
+}
+
+TEST(arn_accounts)
+{
+    char acct[16];
+    CHECK(policy_arn_account(TOPIC, acct, sizeof acct));
+    CHECK_STR(acct, "111111111111");
+    CHECK(policy_arn_account("arn:aws:events:us-east-1:222222222222:rule/bus/r", acct,
+                             sizeof acct));
+    CHECK_STR(acct, "222222222222");
+    CHECK(!policy_arn_account("arn:aws:iam::", acct, sizeof acct));
+    CHECK_STR(acct, "");
+    CHECK(!policy_arn_account("orders", acct, sizeof acct));
+    CHECK(!policy_arn_account("arn:aws:sns:r:1234567890123456789:t", acct, sizeof acct));
+}
+
 int main(void)
 {
     RUN(action_wildcards);
@@ -225,5 +286,7 @@ int main(void)
     RUN(actions_resources_and_deny);
     RUN(conditions);
     RUN(permits);
+    RUN(service_deliveries);
+    RUN(arn_accounts);
     return check_report();
 }
