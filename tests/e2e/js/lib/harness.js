@@ -57,7 +57,7 @@ async function healthy(endpoint) {
 
 const state = { endpoint: null, proc: null, dir: null, stderrPath: null };
 
-async function startServer() {
+async function startServer(extraArgs = []) {
     let bin = process.env.SLUICE_BIN || "build/asan/sluice";
     if (!isAbsolute(bin)) bin = join(REPO, bin);
     try {
@@ -72,7 +72,7 @@ async function startServer() {
     const env = { ASAN_OPTIONS: "detect_leaks=1", ...process.env };
     state.proc = spawn(bin, ["serve", "--host", "127.0.0.1", "--port",
                              String(port), "--data-dir", join(state.dir, "data"),
-                             "--region", REGION, "--account-id", ACCOUNT],
+                             "--region", REGION, "--account-id", ACCOUNT, ...extraArgs],
                        { stdio: ["ignore", err, err], env });
     state.exit = new Promise((res) => {
         state.proc.on("exit", (code, sig) => res({ code, sig }));
@@ -112,14 +112,16 @@ async function stopServer() {
 }
 
 // Registers the start/stop hooks; returns a getter for the endpoint.
-export function useServer() {
+// options.args: extra serve flags (such a server cannot be SLUICE_ENDPOINT's).
+export function useServer(options = {}) {
+    const args = options.args || [];
     before(async () => {
         if (state.endpoint) return;
-        if (process.env.SLUICE_ENDPOINT) {
+        if (process.env.SLUICE_ENDPOINT && args.length === 0) {
             state.endpoint = process.env.SLUICE_ENDPOINT.replace(/\/$/, "");
             return;
         }
-        await startServer();
+        await startServer(args);
     });
     after(async () => {
         if (state.proc) {
