@@ -28,6 +28,11 @@ typedef struct fanout {
     sqs_staged *st;
     void **http;
     size_t nhttp, cap;
+    /* FIFO: the deduplication entries this call made, [dedup id, message
+     * id] under topic_arn, taken back if its commit fails so that a retry
+     * is delivered instead of answered as a duplicate of nothing. */
+    char *topic_arn;
+    json_t *dedup_made;
 } fanout;
 
 static fanout *fanout_new(sns_service *svc, api_call *call)
@@ -37,6 +42,42 @@ static fanout *fanout_new(sns_service *svc, api_call *call)
     f->call = call;
     f->st = sqs_staged_new(svc->sqs);
     return f;
+}
+
+static void fanout_free(fanout *f)
+{
+    free(f->http);
+    free(f->topic_arn);
+    json_decref(f->dedup_made);
+    free(f);
+}
+
+static void fanout_note_dedup(fanout *f, const sns_topic *t, const char *dedup_id,
+                              const char *message_id)
+{
+    if (!f->dedup_made) {
+        f->dedup_made = json_array();
+        f->topic_arn = xstrdup(t->arn);
+    }
+    json_array_append_new(f->dedup_made, json_pack("[s,s]", dedup_id, message_id));
+}
+
+/* A failed commit: forgets the deduplication entries the call made. */
+static void fanout_forget_dedup(fanout *f)
+{
+    sns_topic *t = f->topic_arn ? sns_topic_find(f->svc, f->topic_arn) : NULL;
+    size_t i;
+    json_t *e;
+
+    if (!t || !t->dedup)
+        return;
+    json_array_foreach(f->dedup_made, i, e) {
+        const char *id = json_string_value(json_array_get(e, 0));
+        json_t *hit = json_object_get(t->dedup, id);
+        if (hit && strcmp(json_string_value(json_array_get(hit, 0)),
+                          json_string_value(json_array_get(e, 1))) == 0)
+            json_object_del(t->dedup, id);
+    }
 }
 
 static void fanout_add_http(fanout *f, void *h)
@@ -56,13 +97,13 @@ static void fanout_done(void *arg, int status)
     for (size_t i = 0; i < f->nhttp; i++)
         sns_http_started(f->svc->http, f->http[i], status);
     if (status != 0) {
+        fanout_forget_dedup(f);
         json_decref(f->call->output);
         f->call->output = NULL;
         api_fail(f->call, AWS_ERR_SNS_INTERNAL, "Internal Error");
     }
     api_finish(f->call);
-    free(f->http);
-    free(f);
+    fanout_free(f);
 }
 
 /* Commits b, answering from its completion; nothing to write: at once. */
@@ -71,8 +112,7 @@ static api_status fanout_commit(fanout *f, store_batch *b)
     if (store_batch_empty(b) && f->nhttp == 0) {
         store_batch_free(b);
         sqs_staged_finish(f->st, 0);
-        free(f->http);
-        free(f);
+        fanout_free(f);
         return API_DONE;
     }
     store_submit(f->svc->store, b, fanout_done, f);
@@ -760,6 +800,8 @@ api_status sns_publish(api_call *call)
     }
     fanout *f = fanout_new(svc, call);
     store_batch *b = store_batch_new();
+    if (t->fifo)
+        fanout_note_dedup(f, t, p.dedup_id, p.message_id);
     fan_out(f, t, &p, b);
     json_decref(p.structure);
     return fanout_commit(f, b);
@@ -857,6 +899,8 @@ api_status sns_publish_batch(api_call *call)
         if (t->fifo)
             json_object_set_new(r, "SequenceNumber", json_string(p.sequence));
         json_array_append_new(ok, r);
+        if (t->fifo && !p.duplicate)
+            fanout_note_dedup(f, t, p.dedup_id, p.message_id);
         if (!p.duplicate)
             fan_out(f, t, &p, b);
         json_decref(p.structure);

@@ -305,3 +305,51 @@ def test_fifo_send_whose_commit_fails_leaves_no_deduplication_entry(tmp_path, ti
     finally:
         srv.stop()
     srv.assert_clean()
+
+
+@pytest.mark.timeout(120)
+def test_sns_fifo_publish_whose_commit_fails_leaves_no_deduplication_entry(tmp_path, tiny_disk):
+    """The same for a FIFO topic: a publish whose fan-out does not fit gets
+    InternalError, and its retry with the same deduplication id, once space
+    is back, is delivered to every subscribed queue."""
+    if os.environ.get("SLUICE_ENDPOINT"):
+        pytest.skip("needs a server of its own (SLUICE_ENDPOINT is set)")
+    srv = Server(str(tmp_path / "srv"))
+    srv.data_dir = os.path.join(tiny_disk.path, "data")
+    srv.command_prefix = tiny_disk.prefix
+    srv.start()
+    try:
+        sqs, sns = client("sqs", srv.endpoint), client("sns", srv.endpoint)
+        topic = sns.create_topic(Name="df-topic.fifo", Attributes={
+            "FifoTopic": "true"})["TopicArn"]
+        urls = []
+        for i in range(4):   # four copies of 250 KB: more than the room and the reserve
+            url = sqs.create_queue(QueueName="df-sub%d.fifo" % i,
+                                   Attributes={"FifoQueue": "true"})["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                          Attributes={"RawMessageDelivery": "true"})
+            urls.append(url)
+        big = "p" * 250000
+        tiny_disk.fill_to("filler", 100 << 10)
+        assert error(sns.publish, TopicArn=topic, Message=big, MessageGroupId="g",
+                     MessageDeduplicationId="pub-1")[0] == "InternalError"
+        tiny_disk.remove("filler")
+        deadline = time.time() + 15
+        while True:
+            try:
+                r = sns.publish(TopicArn=topic, Message=big, MessageGroupId="g",
+                                MessageDeduplicationId="pub-1")
+                break
+            except botocore.exceptions.ClientError as e:
+                assert e.response["Error"]["Code"] == "InternalError"
+                assert time.time() < deadline, "publishes still refused after space returned"
+                time.sleep(0.3)
+        assert r["MessageId"]
+        for url in urls:
+            got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+            assert [len(m["Body"]) for m in got] == [len(big)], url
+    finally:
+        srv.stop()
+    srv.assert_clean()
