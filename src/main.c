@@ -9,6 +9,7 @@
  */
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -200,6 +202,12 @@ static int parse_serve(int argc, char **argv, serve_options *o)
                         "--tls-key FILE together\n");
         return 2;
     }
+    const char *tls_files[] = {o->tls_cert, o->tls_key, o->ca_file};
+    for (size_t i = 0; i < sizeof tls_files / sizeof *tls_files; i++)
+        if (tls_files[i] && access(tls_files[i], R_OK) != 0) {
+            fprintf(stderr, "sluice: cannot read %s: %s\n", tls_files[i], strerror(errno));
+            return 2;
+        }
     return 0;
 }
 

@@ -624,7 +624,7 @@ def main():
     ap.add_argument("--mode", choices=("flow", "drain", "idle"),
                     default="flow")
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--n", type=int, default=50000)
+    ap.add_argument("--n", type=int, default=200000)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--producers", type=int, default=16)
     ap.add_argument("--consumers", type=int, default=16)

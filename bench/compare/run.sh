@@ -35,7 +35,7 @@
 #
 # Prints one document of tables and writes it with a description of the
 # machine to bench/results/compare.md. Knobs (environment):
-#   N (50000)  SIZES ("1024 64")  PRODUCERS (16)  CONSUMERS (16)
+#   N (200000)  SIZES ("1024 64")  PRODUCERS (16)  CONSUMERS (16)
 #   BACKLOG (2000)  MAX_SECS (90, cap on one flow run)  SLUICE_SECS (10)
 #   DRAIN_N (1000000)  DRAIN_SIZE (64)  DRAIN_SECS (60, cap on each phase)
 #   DRAIN_WINDOW (100)  DRAIN_ALL (0; 1 also drains RabbitMQ classic and
@@ -62,7 +62,7 @@ if [ "${QUICK:-0}" = 1 ]; then
     FANOUT_SECS=${FANOUT_SECS:-3}
     MOTO_SECS=${MOTO_SECS:-15}
 fi
-N=${N:-50000}
+N=${N:-200000}
 SIZES=${SIZES:-"1024 64"}
 PRODUCERS=${PRODUCERS:-16}
 CONSUMERS=${CONSUMERS:-16}

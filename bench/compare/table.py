@@ -405,7 +405,7 @@ def main():
     ap.add_argument("results")
     ap.add_argument("desc")
     ap.add_argument("--sluice-secs", type=float, default=10)
-    ap.add_argument("--n", type=int, default=50000)
+    ap.add_argument("--n", type=int, default=200000)
     ap.add_argument("--max-secs", type=float, default=90)
     ap.add_argument("--backlog", type=int, default=2000)
     ap.add_argument("--producers", type=int, default=16)

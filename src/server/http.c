@@ -423,7 +423,9 @@ static void render_error(api_call *call, buf *out, int *status, char *query_erro
     buf_puts(out, text);
     free(text);
     json_decref(body);
-    snprintf(query_error, qlen, "%s;%s", e->query_code, e->sender_fault ? "Sender" : "Receiver");
+    if (call->service && call->service->query_compatible)
+        snprintf(query_error, qlen, "%s;%s", e->query_code,
+                 e->sender_fault ? "Sender" : "Receiver");
 }
 
 static void free_call(api_call *call)
@@ -597,7 +599,7 @@ static void decode_query(http_server *srv, api_call *call, const char *uri_query
     action = form_get(&f, "Action");
     if (!action || !*action) {
         form_free(&f);
-        api_fail(call, AWS_ERR_INVALID_ACTION, "The request must contain the parameter Action.");
+        api_fail(call, AWS_ERR_MISSING_ACTION, "The request must contain the parameter Action.");
         return;
     }
     snprintf(call->action, sizeof call->action, "%s", action);

@@ -773,8 +773,7 @@ static int publish_target(api_call *call, sns_topic **t)
         return -1;
     *t = sns_topic_find(sns_of(call), arn);
     if (!*t) {
-        api_fail(call, AWS_ERR_SNS_NOT_FOUND, topic ? "Topic does not exist"
-                                                    : "Endpoint does not exist");
+        sns_topic_missing(call, arn, topic ? "Topic does not exist" : "Endpoint does not exist");
         return -1;
     }
     return sns_topic_permits(call, *t) ? 0 : -1;

@@ -159,8 +159,13 @@ api_status sns_remove_permission(api_call *call);
 const char *sns_topic_attr(const sns_topic *t, const char *name);
 /* Checks that arn is an ARN of the caller's region; -1 with AWS's error. */
 int sns_check_arn(api_call *call, const char *param, const char *arn);
-/* Finds the topic named by an ARN parameter; sets NotFound if absent. */
+/* Finds the topic named by an ARN parameter; sets NotFound if absent
+ * (see sns_topic_missing). */
 sns_topic *sns_topic_from_param(api_call *call, const char *param);
+/* The error for a topic ARN that names no topic: NotFound with message in
+ * the caller's account, AuthorizationError in another (as for a topic there
+ * that the caller may not use, so that existence cannot be probed). */
+void sns_topic_missing(api_call *call, const char *arn, const char *message);
 /* Whether the caller may act on t (the key's allow list; the topic's Policy
  * for another account); false with AuthorizationError set. */
 bool sns_topic_permits(api_call *call, const sns_topic *t);

@@ -151,9 +151,25 @@ static bool attrs_conflict(json_t *given, json_t *have)
 }
 
 /* RawMessageDelivery is kept lower-case, as AWS shows it. */
+/* Whether a FilterPolicy value sets no filter: absent, empty, or the empty
+ * object `{}`, which AWS documents as the way to remove a filter policy. */
+static bool no_filter(const char *fp)
+{
+    if (!fp || !*fp)
+        return true;
+    json_t *doc = json_loads(fp, JSON_DECODE_ANY, NULL);
+    bool empty = json_is_object(doc) && json_object_size(doc) == 0;
+    json_decref(doc);
+    return empty;
+}
+
 static void normalize_attrs(json_t *attrs)
 {
     json_t *raw = json_object_get(attrs, "RawMessageDelivery");
+    json_t *fp = json_object_get(attrs, "FilterPolicy");
+
+    if (fp && no_filter(json_string_value(fp)))
+        json_object_del(attrs, "FilterPolicy");
 
     if (json_is_string(raw)) {
         bool on = strcasecmp(json_string_value(raw), "true") == 0;
@@ -216,7 +232,7 @@ api_status sns_subscribe(api_call *call)
             return API_DONE;
     match_pattern *filter = NULL;
     const char *fp = attrs ? json_string_value(json_object_get(attrs, "FilterPolicy")) : NULL;
-    if (fp && *fp) {
+    if (!no_filter(fp)) {
         filter = compile_filter(call, fp,
                                 json_string_value(json_object_get(attrs, "FilterPolicyScope")),
                                 "Attributes Reason: ");
@@ -536,7 +552,7 @@ api_status sns_set_subscription_attributes(api_call *call)
         return API_DONE;
     if (!name)
         return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: AttributeName");
-    if (!value)
+    if (!value || (strcmp(name, "FilterPolicy") == 0 && no_filter(value)))
         value = "";
     if (check_sub_attr(call, name, value, s->topic && s->topic->fifo, s->endpoint, "") < 0)
         return API_DONE;
@@ -549,7 +565,7 @@ api_status sns_set_subscription_attributes(api_call *call)
                                 : json_string_value(json_object_get(s->attrs,
                                                                     "FilterPolicyScope"));
         match_pattern *p = NULL;
-        if (fp && *fp) {
+        if (!no_filter(fp)) {
             p = compile_filter(call, fp, scope, "");
             if (!p)
                 return API_DONE;

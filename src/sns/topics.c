@@ -219,7 +219,7 @@ sns_topic *sns_topic_from_param(api_call *call, const char *param)
         return NULL;
     sns_topic *t = sns_topic_find(sns_of(call), arn);
     if (!t) {
-        api_fail(call, AWS_ERR_SNS_NOT_FOUND, "Topic does not exist");
+        sns_topic_missing(call, arn, "Topic does not exist");
         return NULL;
     }
     if (!sns_topic_permits(call, t))
@@ -227,12 +227,39 @@ sns_topic *sns_topic_from_param(api_call *call, const char *param)
     return t;
 }
 
+/* The action's name as IAM knows it: PublishBatch is authorised as Publish. */
+static const char *iam_action(const api_call *call)
+{
+    return strcmp(call->action, "PublishBatch") == 0 ? "Publish" : call->action;
+}
+
+static void not_authorized(api_call *call, const char *arn)
+{
+    api_fail(call, AWS_ERR_SNS_AUTHORIZATION,
+             "User: %s is not authorized to perform: SNS:%s on resource: %s",
+             call->access_key && *call->access_key ? call->access_key : call->account,
+             iam_action(call), arn);
+}
+
+void sns_topic_missing(api_call *call, const char *arn, const char *message)
+{
+    /* arn:aws:sns:region:account:name; another account's topic that does
+     * not exist is refused as one that exists would be, so that its
+     * existence cannot be probed. */
+    const char *p = arn;
+    for (int colons = 0; p && colons < 4; colons++)
+        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+    size_t n = p ? strcspn(p, ":") : 0;
+    if (p && (strlen(call->account) != n || strncmp(p, call->account, n) != 0))
+        not_authorized(call, arn);
+    else
+        api_fail(call, AWS_ERR_SNS_NOT_FOUND, "%s", message);
+}
+
 bool sns_topic_permits(api_call *call, const sns_topic *t)
 {
     char action[96];
-    /* PublishBatch is authorised as sns:Publish, as in IAM */
-    const char *name = strcmp(call->action, "PublishBatch") == 0 ? "Publish" : call->action;
-
+    const char *name = iam_action(call);
     bool ok;
 
     snprintf(action, sizeof action, "sns:%s", name);
@@ -243,10 +270,7 @@ bool sns_topic_permits(api_call *call, const sns_topic *t)
                             sns_topic_attr(t, "Policy"));
     if (ok)
         return true;
-    api_fail(call, AWS_ERR_SNS_AUTHORIZATION,
-             "User: %s is not authorized to perform: SNS:%s on resource: %s",
-             call->access_key && *call->access_key ? call->access_key : call->account,
-             name, t->arn);
+    not_authorized(call, t->arn);
     return false;
 }
 

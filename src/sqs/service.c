@@ -118,6 +118,7 @@ api_service *sqs_api_service(sqs_service *svc)
     a->name = "sqs";
     a->json_target = "AmazonSQS";
     a->json_type_ns = "com.amazonaws.sqs";
+    a->query_compatible = true;
     a->xml_namespace = "http://queue.amazonaws.com/doc/2012-11-05/";
     a->query_rules = &sqs_query_rules;
     a->actions = sqs_actions;

@@ -79,6 +79,9 @@ typedef struct api_service {
     const char *json_target;     /* X-Amz-Target prefix, e.g. "AmazonSQS" */
     const char *json_type_ns;    /* __type namespace, e.g. "com.amazonaws.sqs" */
     const char *xml_namespace;   /* Query responses */
+    /* awsQueryCompatible (SQS): JSON errors also carry the Query error
+     * code in x-amzn-query-error, which the SDKs prefer to __type. */
+    bool query_compatible;
     const struct query_rules *query_rules;
     const api_action *actions;   /* NULL-terminated */
     void *ctx;                   /* the service's state, owned by it */

@@ -13,6 +13,7 @@
 #define AWS_ERRORS(X)                                                                   \
     /* shared by the services */                                                       \
     X(INVALID_ACTION, "InvalidAction", "InvalidAction", 400, 1)                         \
+    X(MISSING_ACTION, "MissingAction", "MissingAction", 400, 1)                         \
     X(INVALID_PARAMETER_VALUE, "InvalidParameterValue", "InvalidParameterValue", 400, 1) \
     X(MISSING_PARAMETER, "MissingParameter", "MissingParameter", 400, 1)                \
     X(INVALID_QUERY_PARAMETER, "InvalidQueryParameter", "InvalidQueryParameter", 400, 1) \

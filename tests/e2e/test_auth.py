@@ -162,6 +162,14 @@ def test_wrong_secret(keyed):
     sns = client(keyed.endpoint, "sns", key, "not-the-secret")
     code, status, _ = error(sns.list_topics)
     assert (code, status) == ("SignatureDoesNotMatch", 403)
+    # EventBridge and Scheduler speak JSON without awsQueryCompatible: the
+    # SDKs read __type, and no x-amzn-query-error may override it.
+    events = client(keyed.endpoint, "events", key, "not-the-secret")
+    code, status, _ = error(events.list_rules)
+    assert (code, status) == ("InvalidSignatureException", 403)
+    scheduler = client(keyed.endpoint, "scheduler", key, "not-the-secret")
+    code, status, _ = error(scheduler.list_schedules)
+    assert (code, status) == ("InvalidSignatureException", 403)
 
 
 def test_unknown_key(keyed):
@@ -169,12 +177,12 @@ def test_unknown_key(keyed):
     code, status, msg = error(sqs.list_queues)
     assert (code, status) == ("InvalidClientTokenId", 403)
     assert msg == "The security token included in the request is invalid."
-    # The JSON protocols name the same error UnrecognizedClientException in
-    # __type (botocore reports the Query code from x-amzn-query-error when
-    # the header is there).
+    # The JSON protocols name the same error UnrecognizedClientException
+    # (SQS's JSON also sends the Query code in x-amzn-query-error, which
+    # botocore prefers; EventBridge must not).
     events = client(keyed.endpoint, "events", "AKIDNOSUCHKEY", "whatever")
     code, status, msg = error(events.list_event_buses)
-    assert code in ("UnrecognizedClientException", "InvalidClientTokenId")
+    assert code == "UnrecognizedClientException"
     assert status == 403
     assert msg == "The security token included in the request is invalid."
     conn = http.client.HTTPConnection("127.0.0.1", keyed.port, timeout=10)
@@ -190,6 +198,7 @@ def test_unknown_key(keyed):
     conn.close()
     assert resp.status == 403
     assert body["__type"].endswith("#UnrecognizedClientException")
+    assert resp.getheader("x-amzn-query-error") is None
 
 
 def test_events_json_with_right_key(keyed):
@@ -467,6 +476,16 @@ def test_other_account_cannot_publish_to_topic(keyed):
     with pytest.raises(botocore.exceptions.ClientError) as ei:
         sns_b.get_topic_attributes(TopicArn=arn)
     assert ei.value.response["Error"]["Code"] == "AuthorizationError"
+    # a topic of the other account that does not exist answers the same, so
+    # that names cannot be probed; in one's own account it is NotFound
+    for op in (sns_b.publish, sns_b.get_topic_attributes):
+        kw = {"Message": "probe"} if op == sns_b.publish else {}
+        with pytest.raises(botocore.exceptions.ClientError) as ei:
+            op(TopicArn=arn + "-missing", **kw)
+        assert ei.value.response["Error"]["Code"] == "AuthorizationError"
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        sns_a.publish(TopicArn=arn + "-missing", Message="probe")
+    assert ei.value.response["Error"]["Code"] == "NotFound"
     policy = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": BETA}, "Action": "sns:Publish",
         "Resource": arn}]}

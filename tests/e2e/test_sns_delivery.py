@@ -361,6 +361,32 @@ def test_filter_policy_validation(sns, sqs, queue):
     assert "FilterPolicy" not in attrs
 
 
+def test_empty_object_filter_policy_removes_the_filter(sns, sqs, queue):
+    # AWS's CLI example removes a filter policy with --attribute-value "{}".
+    t = new_topic(sns)
+    q = queue()
+    sub = sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint=arn_of(sqs, q),
+                        Attributes={"FilterPolicy": '{"k": ["v"]}',
+                                    "RawMessageDelivery": "true"},
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    sns.publish(TopicArn=t, Message="filtered out")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue="{ }")
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert "FilterPolicy" not in attrs
+    sns.publish(TopicArn=t, Message="passes")
+    assert [m["Body"] for m in receive_all(sqs, q, expect=1, timeout=3)] == ["passes"]
+    # and at Subscribe: {} is no filter at all
+    q2 = queue()
+    sub2 = sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint=arn_of(sqs, q2),
+                         Attributes={"FilterPolicy": "{}", "RawMessageDelivery": "true"},
+                         ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert "FilterPolicy" not in sns.get_subscription_attributes(
+        SubscriptionArn=sub2)["Attributes"]
+    sns.publish(TopicArn=t, Message="to both")
+    assert [m["Body"] for m in receive_all(sqs, q2, expect=1, timeout=3)] == ["to both"]
+
+
 def test_filter_scope_switch(sns, sqs, queue):
     t = new_topic(sns)
     q = queue()

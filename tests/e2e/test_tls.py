@@ -59,6 +59,18 @@ def test_tls_needs_all_three_flags(tmp_path):
     assert p.returncode == 2 and "--tls-cert" in p.stderr
 
 
+def test_unreadable_tls_files_refused_before_anything_starts(tmp_path):
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not read before the key is found missing")
+    data = tmp_path / "d"
+    p = subprocess.run([os.environ.get("SLUICE_BIN", os.path.join(REPO, "build/asan/sluice")),
+                        "serve", "--port", str(free_port()), "--tls-port", str(free_port()),
+                        "--tls-cert", str(cert), "--tls-key", str(tmp_path / "nonexistent.pem"),
+                        "--data-dir", str(data)], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 2 and "nonexistent.pem" in p.stderr
+    assert not data.exists()   # refused before the data directory was made
+
+
 class _Sink(http.server.BaseHTTPRequestHandler):
     received = []
 

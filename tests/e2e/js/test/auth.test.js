@@ -13,7 +13,11 @@ import {
     ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand,
 } from "@aws-sdk/client-sqs";
 import { ListTopicsCommand } from "@aws-sdk/client-sns";
-import { client, snsClient, uniqueName, useServer } from "../lib/harness.js";
+import { ListRulesCommand } from "@aws-sdk/client-eventbridge";
+import { ListSchedulesCommand } from "@aws-sdk/client-scheduler";
+import {
+    client, eventsClient, schedulerClient, snsClient, uniqueName, useServer,
+} from "../lib/harness.js";
 
 const OWNER = { accessKeyId: "AKIDJSOWNER01", secretAccessKey: "owner/secret+js=1",
                 accountId: "333333333333" };
@@ -68,6 +72,16 @@ describe("SigV4 with configured keys (JSON protocol)", () => {
             accessKeyId: OWNER.accessKeyId, secretAccessKey: "not-the-secret" } });
         const err2 = await rejects(sns.send(new ListTopicsCommand({})));
         assert.equal(err2.name, "SignatureDoesNotMatch");
+        // EventBridge and Scheduler are not Query-compatible: their JSON names
+        const wrong = { credentials: {
+            accessKeyId: OWNER.accessKeyId, secretAccessKey: "not-the-secret" } };
+        const err3 = await rejects(eventsClient(endpoint(), wrong).send(
+            new ListRulesCommand({})));
+        assert.equal(err3.name, "InvalidSignatureException");
+        assert.equal(err3.$metadata.httpStatusCode, 403);
+        const err4 = await rejects(schedulerClient(endpoint(), wrong).send(
+            new ListSchedulesCommand({})));
+        assert.equal(err4.name, "InvalidSignatureException");
     });
 
     it("an unknown key is refused with InvalidClientTokenId (403)", async () => {
