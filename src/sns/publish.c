@@ -594,6 +594,14 @@ typedef struct shared {
     char *signature;
 } shared;
 
+/* The message attributes a delivery carries: none when MessageStructure
+ * is json (AWS sends attributes only with a String structure; they still
+ * count for filter policies). */
+static json_t *delivered_attrs(const pub *p)
+{
+    return p->structure ? NULL : p->attrs;
+}
+
 static void build_envelope(sns_service *svc, shared *sh, sns_topic *t, const sns_sub *s,
                            const pub *p, const char *msg, buf *out)
 {
@@ -606,7 +614,7 @@ static void build_envelope(sns_service *svc, shared *sh, sns_topic *t, const sns
         .type = "Notification", .message_id = p->message_id,
         .sequence_number = t->fifo ? p->sequence : NULL, .topic_arn = t->arn,
         .subject = p->subject, .message = msg, .timestamp = sh->timestamp,
-        .unsubscribe_url = unsub.data, .attributes = p->attrs,
+        .unsubscribe_url = unsub.data, .attributes = delivered_attrs(p),
     };
     if (!t->fifo) {
         if (sh->signed_msg != msg) {
@@ -648,7 +656,10 @@ static stage_result stage_sqs(fanout *f, const sns_topic *t, const char *queue_a
         return NO_QUEUE;
     if (!sqs_queue_accepts(q, "sns.amazonaws.com", t->arn, t->account))
         return REFUSED;
-    if (sqs_body_invalid_char(body, len) != -1)
+    /* raw delivery: SQS takes at most 10 message attributes, and AWS
+     * discards such a copy as the client's error */
+    if (sqs_body_invalid_char(body, len) != -1 ||
+        (attrs && json_object_size(delivered_attrs(p)) > SQS_MAX_MESSAGE_ATTRIBUTES))
         return NOT_VALID;
     sqs_outgoing o = {
         .body = body, .body_len = len, .attrs = attrs,
@@ -700,7 +711,7 @@ static void fan_out(fanout *f, sns_topic *t, pub *p, store_batch *b)
         else
             build_envelope(svc, &sh, t, s, p, msg, &body);
         if (is_sqs) {
-            char *attrs = raw ? sqs_attrs_text(p->attrs) : NULL;
+            char *attrs = raw ? sqs_attrs_text(delivered_attrs(p)) : NULL;
             const char *text = body.data ? body.data : "";
             stage_result r = stage_sqs(f, t, s->endpoint, text, body.len, attrs, p, b);
             if (r != STAGED) {

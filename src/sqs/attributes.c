@@ -117,10 +117,13 @@ static char *normalise_redrive(api_call *call, const char *text)
     else if (!json_is_string(count) || !parse_long(json_string_value(count), &n))
         n = -1;
     if (n < 1 || n > 1000) {
+        char *shown = json_is_string(count) ? NULL
+                                            : json_dumps(count, JSON_COMPACT | JSON_ENCODE_ANY);
         api_fail(call, AWS_ERR_SQS_INVALID_ATTRIBUTE_VALUE,
                  "Value %s for parameter RedrivePolicy is invalid. Reason: Invalid value for "
                  "maxReceiveCount: %s, valid values are from 1 to 1000 both inclusive.",
-                 text, json_is_string(count) ? json_string_value(count) : "?");
+                 text, shown ? shown : json_string_value(count));
+        free(shown);
         goto done;
     }
     json_t *norm = json_pack("{s:O,s:I}", "deadLetterTargetArn", arn, "maxReceiveCount",

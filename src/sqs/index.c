@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "sqs/sqs.h"
+#include "store/store.h"
 
 sqs_message *sqs_message_new(sqs_queue *q, uint64_t seq)
 {
@@ -416,6 +417,38 @@ void sqs_index_make_visible_at(sqs_service *svc, sqs_message *m, int64_t at, int
     } else {
         make_ready(q, m);
     }
+}
+
+void sqs_index_redelay(sqs_service *svc, sqs_queue *q, int64_t delay_ms, int64_t now,
+                       struct store_batch *b)
+{
+    size_t n = 0;
+    sqs_message **delayed = xcalloc(q->delayed_count + 1, sizeof *delayed);
+
+    for (size_t i = 0; i < q->heap_len && n < q->delayed_count; i++)
+        if (q->heap[i]->state == MSG_DELAYED)
+            delayed[n++] = q->heap[i];
+    bool woke = false;
+    for (size_t i = 0; i < n; i++) {
+        sqs_message *m = delayed[i];
+        detach(q, m);
+        m->visible_at_ms = m->sent_ms + delay_ms;
+        if (m->visible_at_ms > now) {
+            m->state = MSG_DELAYED;
+            q->delayed_count++;
+            heap_push(q, m);
+        } else {
+            m->visible_at_ms = now;
+            make_ready(q, m);
+            woke = true;
+        }
+        store_update_message(b, m->seq, m->visible_at_ms, m->receive_count,
+                             m->first_receive_ms);
+    }
+    free(delayed);
+    arm_timer(svc, q);
+    if (woke)
+        sqs_wake_waiters(svc, q);
 }
 
 void sqs_index_clear(sqs_service *svc, sqs_queue *q)

@@ -841,7 +841,7 @@ api_status sqs_receive_message(api_call *call)
     p.attempt_id = NULL;
     if (param_str(call, call->input, "ReceiveRequestAttemptId", &p.attempt_id, NULL) < 0)
         return API_DONE;
-    if (p.attempt_id && (strlen(p.attempt_id) == 0 || strlen(p.attempt_id) > 128))
+    if (p.attempt_id && !sqs_fifo_valid_id(p.attempt_id))
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: "
                         "ReceiveRequestAttemptId can only include alphanumeric and punctuation "
@@ -1028,9 +1028,12 @@ static int change_one(api_call *call, sqs_service *svc, sqs_queue *q, json_t *in
                  "exist or is not available for visibility timeout change.", handle);
         return -1;
     }
-    /* On a standard queue a handle whose timeout ran out still works while
-     * nobody received the message again (resolve_handle checked that). */
-    if (m->state != MSG_INFLIGHT && m->state != MSG_READY) {
+    /* A handle whose timeout ran out, while nobody received the message
+     * again (resolve_handle checked that): AWS answers OK and leaves the
+     * message visible (its receive session is over). */
+    if (m->state == MSG_READY)
+        return 0;
+    if (m->state != MSG_INFLIGHT) {
         api_fail(call, AWS_ERR_SQS_MESSAGE_NOT_INFLIGHT,
                  "Message does not exist or is not available for visibility timeout change.");
         return -1;

@@ -422,11 +422,14 @@ api_status sqs_set_queue_attributes(api_call *call)
         json_decref(attrs);
         return API_DONE;
     }
+    int old_delay = q->delay_seconds;
     sqs_queue_set_attributes(q, attrs);
     json_decref(attrs);
     q->modified_ms = clock_now_ms();
     store_batch *b = store_batch_new();
     put_queue_resource(b, q);
+    if (q->fifo && q->delay_seconds != old_delay)
+        sqs_index_redelay(svc, q, (int64_t)q->delay_seconds * 1000, q->modified_ms, b);
     /* A shorter retention or a new dead-letter target applies from now on;
      * ready messages may now be visible to parked receives. */
     sqs_wake_waiters(svc, q);

@@ -216,6 +216,12 @@ bool sqs_attributes_match(const sqs_queue *q, json_t *attrs);
 void sqs_index_add(sqs_service *svc, sqs_message *m, int64_t now);
 void sqs_index_remove(sqs_service *svc, sqs_message *m);
 void sqs_index_make_visible_at(sqs_service *svc, sqs_message *m, int64_t at, int64_t now);
+/* A FIFO queue's new DelaySeconds applies to the messages still waiting
+ * out the old one (AWS: retroactive for FIFO queues): each delayed message
+ * becomes visible at its send time plus delay_ms.  Adds their new
+ * visibility to b; wakes parked receives when some are visible now. */
+void sqs_index_redelay(sqs_service *svc, sqs_queue *q, int64_t delay_ms, int64_t now,
+                       struct store_batch *b);
 void sqs_index_mature(sqs_service *svc, sqs_queue *q, int64_t now);
 void sqs_index_clear(sqs_service *svc, sqs_queue *q);
 void sqs_index_timer_fired(evutil_socket_t fd, short what, void *arg);
