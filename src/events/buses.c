@@ -120,10 +120,12 @@ api_status events_delete_event_bus(api_call *call)
     api_out(call);
     if (!b)
         return API_DONE;
+    /* AWS refuses while rules remain ("All rules associated with this event
+     * bus need to be deleted."), and deletes nothing. */
+    if (b->rules.count > 0)
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "EventBus can't be deleted since it has rules.");
     store_batch *batch = store_batch_new();
-    for (size_t i = 0; i < b->rules.cap; i++)
-        if (b->rules.keys[i])
-            store_delete_resource(batch, ((events_rule *)b->rules.vals[i])->id);
     store_delete_resource(batch, b->id);
     snprintf(key, sizeof key, "%s/%s", b->account, b->name);
     map_str_del(&svc->buses, key);

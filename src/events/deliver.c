@@ -11,9 +11,10 @@
  * Retries follow the target's RetryPolicy (default 185 attempts within 24
  * hours): exponential backoff from one second, doubling to a five-minute
  * cap, each wait drawn at random between half and all of its nominal
- * length.  Failures AWS does not retry (a missing log group directory that
- * cannot be made, a 4xx other than 401/407/409/429) go to the dead-letter
- * queue at once.  Document fields: rule_arn, target, payload, event,
+ * length; a Retry-After on a 429/5xx answer overrides the wait, or stops
+ * the retries when negative (invoke.c).  Failures AWS does not retry (a
+ * missing log group directory that cannot be made, a 4xx other than
+ * 401/407/409/429) go to the dead-letter queue at once.  Document fields: rule_arn, target, payload, event,
  * attempts, first_ms, next_ms.
  */
 #include <errno.h>
@@ -30,10 +31,9 @@
 #include "core/log.h"
 #include "core/policy.h"
 #include "events/events.h"
+#include "events/invoke.h"
 
 #define DELIVERY_KIND "events.delivery"
-#define BACKOFF_BASE_MS 1000
-#define BACKOFF_CAP_MS 300000
 
 static void attempt(evutil_socket_t fd, short what, void *arg);
 
@@ -192,16 +192,15 @@ static void finish_delivery(events_delivery *dl, const char *code, const char *m
     events_delivery_drop(svc, dl);
 }
 
-/* The outcome of one attempt. */
+/* The outcome of one attempt; retry_after is the answer's Retry-After
+ * (429 and 5xx only) or NULL. */
 static void attempt_result(events_delivery *dl, bool ok, bool retryable, const char *code,
-                           const char *message)
+                           const char *message, const char *retry_after)
 {
     events_service *svc = dl->svc;
-    int64_t now = clock_now_ms();
 
     dl->running = false;
     if (dl->dropped) {
-        dl->running = false;
         events_delivery_drop(svc, dl);
         return;
     }
@@ -209,42 +208,37 @@ static void attempt_result(events_delivery *dl, bool ok, bool retryable, const c
         finish_delivery(dl, NULL, NULL, NULL);
         return;
     }
-    json_t *target = json_object_get(dl->doc, "target");
-    json_t *retry = json_object_get(target, "RetryPolicy");
-    json_t *max_a = json_object_get(retry, "MaximumRetryAttempts");
-    json_t *max_age = json_object_get(retry, "MaximumEventAgeInSeconds");
-    int64_t retries_allowed = max_a ? json_integer_value(max_a) : EVENTS_DEFAULT_RETRIES;
-    int64_t age_allowed_ms = (max_age ? json_integer_value(max_age) : EVENTS_DEFAULT_MAX_AGE) *
-                             1000;
-    int attempts = (int)json_integer_value(json_object_get(dl->doc, "attempts"));
-    int64_t first = json_integer_value(json_object_get(dl->doc, "first_ms"));
-
     if (!retryable) {
         finish_delivery(dl, code, message, NULL);
         return;
     }
-    if (attempts - 1 >= retries_allowed) {
-        finish_delivery(dl, code, message, "MaximumRetryAttempts");
+    json_t *target = json_object_get(dl->doc, "target");
+    json_t *retry = json_object_get(target, "RetryPolicy");
+    json_t *max_a = json_object_get(retry, "MaximumRetryAttempts");
+    json_t *max_age = json_object_get(retry, "MaximumEventAgeInSeconds");
+    events_retry_in in = {
+        .attempts = (int)json_integer_value(json_object_get(dl->doc, "attempts")),
+        .retries_allowed = max_a ? json_integer_value(max_a) : EVENTS_DEFAULT_RETRIES,
+        .age_allowed_ms = (max_age ? json_integer_value(max_age) : EVENTS_DEFAULT_MAX_AGE) *
+                          1000,
+        .first_ms = json_integer_value(json_object_get(dl->doc, "first_ms")),
+        .now_ms = clock_now_ms(),
+    };
+    in.has_retry_after = events_retry_after_parse(retry_after, &in.retry_after_s);
+    random_bytes(&in.random, sizeof in.random);
+    int64_t wait = 0;
+    const char *exhausted = events_retry_next(&in, &wait);
+    if (exhausted) {
+        finish_delivery(dl, code, message, exhausted);
         return;
     }
-    int shift = attempts - 1 < 20 ? attempts - 1 : 20;
-    int64_t wait = (int64_t)BACKOFF_BASE_MS << shift;
-    if (wait > BACKOFF_CAP_MS)
-        wait = BACKOFF_CAP_MS;
-    uint32_t r;
-    random_bytes(&r, sizeof r);
-    wait = wait / 2 + (int64_t)(r % (uint32_t)(wait / 2 + 1));
-    if (now + wait - first > age_allowed_ms) {
-        finish_delivery(dl, code, message, "MaximumEventAgeInSeconds");
-        return;
-    }
-    json_object_set_new(dl->doc, "next_ms", json_integer((json_int_t)(now + wait)));
+    json_object_set_new(dl->doc, "next_ms", json_integer((json_int_t)(in.now_ms + wait)));
     store_batch *b = store_batch_new();
     put_doc(b, dl);
     store_submit(svc->store, b, NULL, NULL);
     events_delivery_start(svc, dl);
     log_debug("events", "delivery retry scheduled id=%llu attempts=%d wait_ms=%lld",
-              (unsigned long long)dl->id, attempts, (long long)wait);
+              (unsigned long long)dl->id, in.attempts, (long long)wait);
 }
 
 /* --- attempts ------------------------------------------------------------------ */
@@ -295,74 +289,96 @@ static int append_log(events_service *svc, const char *arn, const char *payload,
     return 0;
 }
 
-static void http_done(void *arg, long status, const char *error)
+static bool is_oauth(json_t *conn)
+{
+    const char *type = json_string_value(json_object_get(conn, "AuthorizationType"));
+    return type && strcmp(type, "OAUTH_CLIENT_CREDENTIALS") == 0;
+}
+
+/* The connection of the API destination a delivery targets, or NULL. */
+static json_t *delivery_connection(events_delivery *dl)
+{
+    json_t *target = json_object_get(dl->doc, "target");
+    json_t *dest = events_apidest_by_arn(
+        dl->svc, json_string_value(json_object_get(target, "Arn")));
+    return events_connection_by_arn(dl->svc,
+                                    json_string_value(json_object_get(dest, "ConnectionArn")));
+}
+
+static void http_done(void *arg, const events_http_reply *reply)
 {
     events_delivery *dl = arg;
+    long status = reply->status;
     char msg[300];
 
+    /* an OAuth token the endpoint refuses is fetched again (the attempt
+     * is retried as any 401/407) */
+    if ((status == 401 || status == 407) && !dl->dropped && !dl->svc->closing) {
+        json_t *conn = delivery_connection(dl);
+        const char *state = json_string_value(json_object_get(conn, "ConnectionState"));
+        if (is_oauth(conn) && state && strcmp(state, "AUTHORIZED") == 0)
+            events_connection_authorize(dl->svc, conn);
+    }
+
     if (status >= 200 && status < 300) {
-        attempt_result(dl, true, false, NULL, NULL);
+        attempt_result(dl, true, false, NULL, NULL, NULL);
         return;
     }
     if (status == 0) {
-        snprintf(msg, sizeof msg, "%s", error ? error : "The connection failed.");
-        attempt_result(dl, false, true, "SDK_CLIENT_ERROR", msg);
+        snprintf(msg, sizeof msg, "%s", reply->error ? reply->error : "The connection failed.");
+        attempt_result(dl, false, true, "SDK_CLIENT_ERROR", msg, NULL);
         return;
     }
     bool retryable = status >= 500 || status == 401 || status == 407 || status == 409 ||
                      status == 429;
+    /* Retry-After counts on 429 and 5xx answers (eb-api-destinations) */
+    bool honour = status == 429 || status >= 500;
     snprintf(msg, sizeof msg, "Received a failure response from the endpoint: %ld", status);
     char code[32];
     snprintf(code, sizeof code, "%ld", status);
-    attempt_result(dl, false, retryable, code, msg);
+    attempt_result(dl, false, retryable, code, msg, honour ? reply->retry_after : NULL);
 }
 
-static void put_escaped(buf *b, const char *s)
+/* Sets the connection's authorization header; false if the connection
+ * has no usable credentials (an OAuth token not yet fetched). */
+static bool put_auth(json_t *conn, json_t *headers)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
-}
+    json_t *auth = json_object_get(conn, "AuthParameters");
+    const char *type = json_string_value(json_object_get(conn, "AuthorizationType"));
+    json_t *basic = json_object_get(auth, "BasicAuthParameters");
+    json_t *apikey = json_object_get(auth, "ApiKeyAuthParameters");
+    buf hv;
 
-/* The request URL: each '*' of the endpoint replaced by the next of the
- * target's PathParameterValues, then its QueryStringParameters appended. */
-static char *request_url(const char *endpoint, json_t *http_params)
-{
-    json_t *path_values = json_object_get(http_params, "PathParameterValues");
-    json_t *query = json_object_get(http_params, "QueryStringParameters");
-    size_t next = 0;
-    buf url;
-
-    buf_init(&url);
-    for (const char *p = endpoint; *p; p++) {
-        json_t *v = *p == '*' ? json_array_get(path_values, next) : NULL;
-        if (json_is_string(v)) {
-            put_escaped(&url, json_string_value(v));
-            next++;
-        } else {
-            buf_putc(&url, *p);
-        }
+    buf_init(&hv);
+    if (is_oauth(conn)) {
+        const char *token = json_string_value(json_object_get(conn, "token"));
+        if (!token)
+            return false;
+        buf_printf(&hv, "Bearer %s", token);
+        events_header_set(headers, "Authorization", hv.data);
+    } else if (type && strcmp(type, "BASIC") == 0) {
+        const char *u = json_string_value(json_object_get(basic, "Username"));
+        const char *p = json_string_value(json_object_get(basic, "Password"));
+        if (!u || !p)
+            return false;
+        buf cred;
+        buf_init(&cred);
+        buf_printf(&cred, "%s:%s", u, p);
+        char *b64 = xmalloc(base64_encoded_len(cred.len) + 1);
+        base64_encode((const uint8_t *)cred.data, cred.len, b64);
+        buf_printf(&hv, "Basic %s", b64);
+        events_header_set(headers, "Authorization", hv.data);
+        free(b64);
+        buf_free(&cred);
+    } else {
+        const char *k = json_string_value(json_object_get(apikey, "ApiKeyName"));
+        const char *v = json_string_value(json_object_get(apikey, "ApiKeyValue"));
+        if (!k || !v)
+            return false;
+        events_header_set(headers, k, v);
     }
-    const char *k;
-    json_t *v;
-    bool first = !strchr(endpoint, '?');
-    json_object_foreach(query, k, v) {
-        if (!json_is_string(v))
-            continue;
-        buf_putc(&url, first ? '?' : '&');
-        first = false;
-        put_escaped(&url, k);
-        buf_putc(&url, '=');
-        put_escaped(&url, json_string_value(v));
-    }
-    if (!url.data)
-        buf_puts(&url, "");
-    return buf_steal(&url);
+    buf_free(&hv);
+    return true;
 }
 
 static void attempt(evutil_socket_t fd, short what, void *arg)
@@ -378,62 +394,57 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
                         json_integer(json_integer_value(json_object_get(dl->doc, "attempts")) + 1));
     dl->running = true;
     if (!arn || !payload) {
-        attempt_result(dl, false, false, "InvalidTarget", "The delivery record is not valid.");
+        attempt_result(dl, false, false, "InvalidTarget", "The delivery record is not valid.",
+                       NULL);
         return;
     }
     if (strncmp(arn, "arn:aws:logs:", 13) == 0) {
         if (append_log(svc, arn, payload, err, sizeof err) == 0)
-            attempt_result(dl, true, false, NULL, NULL);
+            attempt_result(dl, true, false, NULL, NULL, NULL);
         else
-            attempt_result(dl, false, true, "LogWriteFailed", err);
+            attempt_result(dl, false, true, "LogWriteFailed", err, NULL);
         return;
     }
     json_t *dest = events_apidest_by_arn(svc, arn);
     if (!dest) {
         attempt_result(dl, false, false, "ResourceNotFoundException",
-                       "The API destination does not exist.");
+                       "The API destination does not exist.", NULL);
         return;
     }
     json_t *conn = events_connection_by_arn(
         svc, json_string_value(json_object_get(dest, "ConnectionArn")));
-    json_t *headers = json_object();
-    json_object_set_new(headers, "Content-Type", json_string("application/json; charset=utf-8"));
-    json_t *auth = conn ? json_object_get(conn, "AuthParameters") : NULL;
-    json_t *basic = json_object_get(auth, "BasicAuthParameters");
-    json_t *apikey = json_object_get(auth, "ApiKeyAuthParameters");
-    if (basic) {
-        const char *u = json_string_value(json_object_get(basic, "Username"));
-        const char *p = json_string_value(json_object_get(basic, "Password"));
-        buf cred;
-        buf_init(&cred);
-        buf_printf(&cred, "%s:%s", u ? u : "", p ? p : "");
-        char *b64 = xmalloc(base64_encoded_len(cred.len) + 1);
-        base64_encode((const uint8_t *)cred.data, cred.len, b64);
-        buf hv;
-        buf_init(&hv);
-        buf_printf(&hv, "Basic %s", b64);
-        json_object_set_new(headers, "Authorization", json_string(hv.data));
-        buf_free(&hv);
-        free(b64);
-        buf_free(&cred);
-    } else if (apikey) {
-        const char *k = json_string_value(json_object_get(apikey, "ApiKeyName"));
-        const char *v = json_string_value(json_object_get(apikey, "ApiKeyValue"));
-        if (k && v)
-            json_object_set_new(headers, k, json_string(v));
+    if (!conn) {
+        attempt_result(dl, false, false, "ResourceNotFoundException",
+                       "The connection does not exist.", NULL);
+        return;
     }
     json_t *http_params = json_object_get(target, "HttpParameters");
-    json_t *hp = json_object_get(http_params, "HeaderParameters");
-    const char *k;
-    json_t *v;
-    json_object_foreach(hp, k, v)
-        if (json_is_string(v))
-            json_object_set(headers, k, v);
+    events_invocation inv;
+    events_invocation_build(json_object_get(json_object_get(conn, "AuthParameters"),
+                                            "InvocationHttpParameters"),
+                            http_params, payload, &inv);
+    /* An API destination whose connection is not authorized is INACTIVE:
+     * nothing is sent, the attempt fails and is retried. */
+    const char *state = json_string_value(json_object_get(conn, "ConnectionState"));
+    int64_t expires = json_integer_value(json_object_get(conn, "token_expires_ms"));
+    if (is_oauth(conn) && state && strcmp(state, "AUTHORIZED") == 0 && expires > 0 &&
+        clock_now_ms() >= expires) {
+        events_connection_authorize(svc, conn); /* the token expires: a new one */
+        state = NULL;
+    }
+    if (!state || strcmp(state, "AUTHORIZED") != 0 || !put_auth(conn, inv.headers)) {
+        events_invocation_free(&inv);
+        attempt_result(dl, false, true, "ApiDestinationInactive",
+                       "The API destination's connection is not authorized.", NULL);
+        return;
+    }
     const char *method = json_string_value(json_object_get(dest, "HttpMethod"));
     const char *endpoint = json_string_value(json_object_get(dest, "InvocationEndpoint"));
-    char *url = request_url(endpoint ? endpoint : "", http_params);
-    events_http_request(svc->http, method ? method : "POST", url, headers, payload, 5, http_done,
-                        dl);
+    char *url = events_invocation_url(endpoint ? endpoint : "",
+                                      json_object_get(http_params, "PathParameterValues"),
+                                      inv.query);
+    events_http_request(svc->http, method ? method : "POST", url, inv.headers, inv.body, 5,
+                        false, http_done, dl);
     free(url);
-    json_decref(headers);
+    events_invocation_free(&inv);
 }

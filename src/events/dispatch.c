@@ -4,7 +4,8 @@
  *
  * Everything lands in the caller's store batch: SQS targets are staged
  * messages (visible once the batch commits), event bus targets are matched
- * again on their bus at once (bounded depth, so a loop of buses ends), and
+ * again on their bus at once (one hop only, as AWS: an event that came from
+ * another bus is not forwarded to a further bus), and
  * targets outside the process (log files, API destinations) become durable
  * delivery records that deliver.c works off after the commit.  A target the
  * event cannot reach for good (no such queue or bus) goes to the target's
@@ -196,7 +197,8 @@ void events_dispatch_rule(events_dispatch *d, events_rule *r, json_t *event,
                 events_dispatch_event(d, target, event, event_text);
                 d->depth--;
             } else {
-                log_warn("events", "bus forwarding too deep, event dropped rule=%s", r->name);
+                log_debug("events", "event from another bus not forwarded again rule=%s",
+                          r->arn);
             }
             continue;
         }

@@ -37,7 +37,9 @@
 #define EVENTS_MAX_TARGETS 5
 #define EVENTS_MAX_ENTRIES 10
 #define EVENTS_MAX_REQUEST_BYTES 262144
-#define EVENTS_FORWARD_DEPTH 4
+/* Bus-to-bus hops of one event: an event a rule forwarded from another bus
+ * is not sent on to a third bus (AWS eb-cross-account). */
+#define EVENTS_FORWARD_DEPTH 1
 #define EVENTS_DEFAULT_RETRIES 185
 #define EVENTS_DEFAULT_MAX_AGE 86400
 
@@ -129,6 +131,8 @@ struct events_service {
     events_http *http;
     const limits *limits;   /* not owned */
     account_counts bus_counts; /* buses per account, default not counted */
+    bool closing;           /* events_service_free has begun */
+    struct events_oauth_fetch *oauth_timers; /* scheduled OAuth token renewals */
 };
 
 /* service.c */
@@ -250,7 +254,7 @@ typedef struct events_dispatch {
     json_t *new_deliveries;  /* array of delivery ids created in this batch */
     void **sns_pending;      /* sns_pending of topic targets, finished with the batch */
     size_t nsns, sns_cap;
-    int depth;               /* bus-to-bus forwarding depth */
+    int depth;               /* bus-to-bus hops so far (EVENTS_FORWARD_DEPTH) */
     json_t *only_rules;      /* replays: ARNs of the rules to deliver to, or NULL */
     bool replay;             /* replayed events are not archived again */
 } events_dispatch;
@@ -292,6 +296,14 @@ api_status events_create_api_destination(api_call *call);
 api_status events_describe_api_destination(api_call *call);
 api_status events_list_api_destinations(api_call *call);
 api_status events_delete_api_destination(api_call *call);
+api_status events_update_api_destination(api_call *call);
+api_status events_update_connection(api_call *call);
+api_status events_deauthorize_connection(api_call *call);
+/* Starts fetching an OAuth connection's token (state AUTHORIZING, then
+ * AUTHORIZED or DEAUTHORIZED when the answer comes). */
+void events_connection_authorize(events_service *svc, json_t *conn);
+/* Stops the scheduled token renewals (at shutdown). */
+void events_apidest_free_all(events_service *svc);
 void events_apidest_load(events_service *svc, const char *kind, uint64_t id,
                          const char *account, const char *name, const char *doc);
 /* The API destination document for an ARN, or NULL. */
@@ -318,14 +330,24 @@ int events_archive_load(events_service *svc);
 void events_archive_free_all(events_service *svc);
 
 /* http_client.c: outbound HTTP on the event loop (libcurl multi) */
-typedef void (*events_http_done_fn)(void *arg, long status, const char *error);
+/* What a request ended with; valid during the done call only. */
+typedef struct events_http_reply {
+    long status;             /* HTTP status, or 0 when there was no answer */
+    const char *error;       /* curl's error text when status is 0 */
+    const char *retry_after; /* the Retry-After header's value, or NULL */
+    const char *body;        /* the answer's first EVENTS_HTTP_BODY_MAX bytes when
+                              * asked for (keep_body), else "" */
+} events_http_reply;
+#define EVENTS_HTTP_BODY_MAX 65536
+typedef void (*events_http_done_fn)(void *arg, const events_http_reply *reply);
 events_http *events_http_new(struct event_base *base);
 /* See events_service_set_ca_file. */
 void events_http_set_ca_file(events_http *h, const char *path);
 void events_http_free(events_http *h);
-/* Starts a request; done(arg, http_status or 0, curl error text or NULL)
- * runs later on the loop thread.  headers: object name -> value. */
+/* Starts a request; done(arg, reply) runs later on the loop thread.
+ * headers: object name -> value; keep_body: collect the answer's body. */
 void events_http_request(events_http *h, const char *method, const char *url, json_t *headers,
-                         const char *body, long timeout_s, events_http_done_fn done, void *arg);
+                         const char *body, long timeout_s, bool keep_body,
+                         events_http_done_fn done, void *arg);
 
 #endif

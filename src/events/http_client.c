@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -33,6 +34,9 @@ typedef struct http_req {
     char *body;
     events_http_done_fn done;
     void *arg;
+    bool keep_body;
+    buf answer;              /* the body kept (keep_body) */
+    char *retry_after;       /* the Retry-After header's value, or NULL */
     char error[CURL_ERROR_SIZE];
 } http_req;
 
@@ -49,6 +53,23 @@ static void unlink_req(events_http *h, http_req *r)
         h->inflight = r->next;
     if (r->next)
         r->next->prev = r->prev;
+}
+
+static void req_free(http_req *r)
+{
+    curl_slist_free_all(r->headers);
+    free(r->body);
+    buf_free(&r->answer);
+    free(r->retry_after);
+    free(r);
+}
+
+static void req_done(http_req *r, long status, const char *error)
+{
+    events_http_reply reply = {status, error, r->retry_after, r->answer.data ? r->answer.data
+                                                                             : ""};
+    if (r->done)
+        r->done(r->arg, &reply);
 }
 
 static void collect(events_http *h)
@@ -70,11 +91,8 @@ static void collect(events_http *h)
         curl_easy_cleanup(easy);
         unlink_req(h, r);
         const char *err = rc == CURLE_OK ? NULL : (r->error[0] ? r->error : curl_easy_strerror(rc));
-        if (r->done)
-            r->done(r->arg, rc == CURLE_OK ? status : 0, err);
-        curl_slist_free_all(r->headers);
-        free(r->body);
-        free(r);
+        req_done(r, rc == CURLE_OK ? status : 0, err);
+        req_free(r);
     }
 }
 
@@ -164,11 +182,8 @@ void events_http_free(events_http *h)
         unlink_req(h, r);
         curl_multi_remove_handle(h->multi, r->easy);
         curl_easy_cleanup(r->easy);
-        if (r->done)
-            r->done(r->arg, 0, "The server is shutting down.");
-        curl_slist_free_all(r->headers);
-        free(r->body);
-        free(r);
+        req_done(r, 0, "The server is shutting down.");
+        req_free(r);
     }
     curl_multi_cleanup(h->multi);
     event_free(h->timer);
@@ -177,13 +192,45 @@ void events_http_free(events_http *h)
     curl_global_cleanup();
 }
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* Keeps the first EVENTS_HTTP_BODY_MAX bytes of the answer when asked. */
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    return size * nmemb;
+    http_req *r = userdata;
+    size_t n = size * nmemb;
+    if (r->keep_body && r->answer.len < EVENTS_HTTP_BODY_MAX) {
+        size_t room = EVENTS_HTTP_BODY_MAX - r->answer.len;
+        buf_append(&r->answer, ptr, n < room ? n : room);
+    }
+    return n;
+}
+
+/* Notes the Retry-After header of the final answer. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    http_req *r = userdata;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) { /* a new answer (after a 100) */
+        free(r->retry_after);
+        r->retry_after = NULL;
+    } else if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
+        size_t start = sizeof name - 1, end = n;
+        while (start < end && (ptr[start] == ' ' || ptr[start] == '\t'))
+            start++;
+        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n' ||
+                               ptr[end - 1] == ' '))
+            end--;
+        free(r->retry_after);
+        r->retry_after = xmalloc(end - start + 1);
+        memcpy(r->retry_after, ptr + start, end - start);
+        r->retry_after[end - start] = '\0';
+    }
+    return n;
 }
 
 void events_http_request(events_http *h, const char *method, const char *url, json_t *headers,
-                         const char *body, long timeout_s, events_http_done_fn done, void *arg)
+                         const char *body, long timeout_s, bool keep_body,
+                         events_http_done_fn done, void *arg)
 {
     http_req *r = xcalloc(1, sizeof *r);
     const char *k;
@@ -191,6 +238,8 @@ void events_http_request(events_http *h, const char *method, const char *url, js
 
     r->done = done;
     r->arg = arg;
+    r->keep_body = keep_body;
+    buf_init(&r->answer);
     r->body = xstrdup(body ? body : "");
     r->easy = curl_easy_init();
     json_object_foreach(headers, k, v) {
@@ -207,7 +256,10 @@ void events_http_request(events_http *h, const char *method, const char *url, js
         curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
     }
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->error);
     curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, timeout_s);
@@ -227,10 +279,7 @@ void events_http_request(events_http *h, const char *method, const char *url, js
     if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK) {
         unlink_req(h, r);
         curl_easy_cleanup(r->easy);
-        curl_slist_free_all(r->headers);
-        free(r->body);
-        free(r);
-        if (done)
-            done(arg, 0, "The request could not be started.");
+        req_done(r, 0, "The request could not be started.");
+        req_free(r);
     }
 }

@@ -242,9 +242,12 @@ api_status events_put_rule(api_call *call)
                         "The requested resource exceeds the maximum number allowed: event bus "
                         "%s already has %zu rules.", b->name, svc->limits->max_rules_per_bus);
     }
-    if (!r)
+    /* "If you are updating an existing rule, any tags you specify in the
+     * PutRule operation are ignored." (PutRule) */
+    if (!r) {
         r = events_rule_new(svc, b, store_next_resource_id(svc->store), name);
-    json_object_update(r->tags, tagobj);
+        json_object_update(r->tags, tagobj);
+    }
     json_decref(tagobj);
     free(r->pattern);
     free(r->schedule);

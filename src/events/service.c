@@ -50,6 +50,9 @@ static const api_action events_actions[] = {
     {"DescribeApiDestination", events_describe_api_destination},
     {"ListApiDestinations", events_list_api_destinations},
     {"DeleteApiDestination", events_delete_api_destination},
+    {"UpdateApiDestination", events_update_api_destination},
+    {"UpdateConnection", events_update_connection},
+    {"DeauthorizeConnection", events_deauthorize_connection},
     {"CreateArchive", events_create_archive},
     {"DescribeArchive", events_describe_archive},
     {"ListArchives", events_list_archives},
@@ -551,6 +554,8 @@ void events_service_free(events_service *svc)
 {
     if (!svc)
         return;
+    svc->closing = true;
+    events_apidest_free_all(svc);
     while (svc->deliveries.count) {
         for (size_t i = 0; i < svc->deliveries.cap; i++)
             if (svc->deliveries.keys[i]) {
