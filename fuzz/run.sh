@@ -37,10 +37,12 @@ CC=${FUZZ_CC:-clang}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Short-run execution counts: each about ten seconds on one core (measured
-# with a warm build/fuzz/corpus; all six take about 30 s on two cores).
+# with a warm build/fuzz/corpus; the first six take about 30 s on two cores;
+# http, a connection per input, about 15 s).
 declare -A SHORT_RUNS=(
     [query]=80000 [json]=400000 [sigv4]=150000
     [match]=60000 [schedule]=60000 [writers]=60000
+    [http]=60000
 )
 
 # The Makefile's libraries, less jemalloc (ASan brings its own allocator).

@@ -25,6 +25,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <stdint.h>
@@ -378,7 +379,11 @@ static void send_body(struct evhttp_request *req, int status, const char *conten
     }
     if (query_error)
         evhttp_add_header(h, "x-amzn-query-error", query_error);
-    evbuffer_add(out, body, len);
+    /* A response to HEAD has no body; evhttp would send one anyway (with no
+     * Content-Length), and a keep-alive client would read it as the start
+     * of its next response. */
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+        evbuffer_add(out, body, len);
     evhttp_send_reply(req, status, NULL, out);
     evbuffer_free(out);
 }
@@ -390,10 +395,39 @@ static const char *json_content_type(const api_call *call)
                                               : "application/x-amz-json-1.0";
 }
 
+/* Appends s with each byte that does not begin a well-formed UTF-8
+ * sequence replaced by U+FFFD. */
+static void utf8_scrub(buf *out, const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (len <= n - i && utf8_valid(s + i, len)) {
+            buf_append(out, s + i, len);
+            i += len;
+        } else {
+            buf_puts(out, "\xef\xbf\xbd");
+            i++;
+        }
+    }
+}
+
 static void render_error(api_call *call, buf *out, int *status, char *query_error,
                          size_t qlen)
 {
     const aws_error *e = aws_error_get(call->error);
+
+    /* Messages quote the client's bytes (a path, a target), and json_pack
+     * refuses a string that is not UTF-8 (no body, and a NULL to print). */
+    if (call->error_message && !utf8_valid(call->error_message, strlen(call->error_message))) {
+        buf clean;
+        buf_init(&clean);
+        utf8_scrub(&clean, call->error_message);
+        free(call->error_message);
+        call->error_message = buf_steal(&clean);
+    }
     const char *msg = call->error_message ? call->error_message : "";
 
     *status = e->http_status;
@@ -607,7 +641,10 @@ static void decode_query(http_server *srv, api_call *call, const char *uri_query
         call->service = service_by_name(srv, scope->service);
     if (!call->service || !api_find_action(call->service, action))
         call->service = service_by_action(srv, action);
-    if (!call->service) {
+    /* EventBridge and the Scheduler do not speak Query (no rules to decode
+     * or render it with). */
+    if (!call->service || !call->service->query_rules) {
+        call->service = NULL;
         form_free(&f);
         api_fail(call, AWS_ERR_INVALID_ACTION, "The action %s is not valid for this endpoint.",
                  call->action);
@@ -887,6 +924,17 @@ static void on_request(struct evhttp_request *req, void *arg)
     bool scoped;
 
     conn_begin(c);
+    /* evhttp takes any "HTTP/<m>.<n>" with m <= 1 ("HTTP/0.9", "HTTP/1.-7")
+     * and repeats it in the status line.  HTTP/1.x is answered as 1.1 at
+     * most (RFC 9110 section 2.5); other versions are refused. */
+    if (req->major != 1) {
+        req->major = 1;
+        req->minor = 1;
+        conn_end(c);
+        evhttp_send_error(req, 505, "HTTP Version Not Supported"); /* and closes */
+        return;
+    }
+    req->minor = req->minor < 0 ? 0 : req->minor > 1 ? 1 : req->minor;
     if (!path || !*path)
         path = "/";
     if (strcmp(path, "/_sluice/health") == 0) {
