@@ -5,8 +5,10 @@
 #   make unit       build and run the C unit tests (under the sanitizers)
 #   make test       install what the suite needs, then unit + end-to-end tests
 #   make run        install what the server needs, build, run on ./data
-#   make bench      the benchmark (see bench/README.md)
-#   make bench-compare  sluice beside RabbitMQ, Redis, NATS and SQS emulators
+#   make bench      sluice's own scenarios, then side by side with RabbitMQ, Redis,
+#                   NATS and SQS emulators, into bench/results/latest.md (~30 min)
+#   make bench-sluice   sluice's own scenarios only (~2 min, bench/README.md)
+#   make bench-compare  the side-by-side table only (bench/results/compare.md)
 #   make torture    SIGKILL under load, 50 times, with a ledger check
 #   make fuzz       libFuzzer targets: replay tests/regress/, then short runs (fuzz/README.md)
 #   make valgrind   the end-to-end suites with the server under valgrind memcheck
@@ -51,7 +53,7 @@ LIB_OBJ      := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_OBJ_ASAN := $(LIB_SRC:%.c=$(B)/asan/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-.PHONY: all asan unit test e2e run deps clean bench bench-compare torture fuzz fuzz-replay help fmt \
+.PHONY: all asan unit test e2e run deps clean bench bench-sluice bench-compare torture fuzz fuzz-replay help fmt \
         valgrind
 all: $(B)/sluice
 
@@ -118,7 +120,13 @@ run:
 bench:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
-	bench/run.sh
+	SLUICE=$(B)/sluice bench/run.sh
+	APPEND_TO=bench/results/latest.md SLUICE=$(B)/sluice bench/compare/run.sh
+
+bench-sluice:
+	scripts/install-deps.sh all
+	$(MAKE) --no-print-directory all
+	SLUICE=$(B)/sluice bench/run.sh
 
 bench-compare:
 	scripts/install-deps.sh all

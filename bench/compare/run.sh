@@ -34,7 +34,9 @@
 # NATS JetStream by nats_load.mjs with nats.js.
 #
 # Prints one document of tables and writes it with a description of the
-# machine to bench/results/compare.md. Knobs (environment):
+# machine to bench/results/compare.md (and appends it to the file APPEND_TO
+# names, if set: `make bench` puts it under bench/results/latest.md). Knobs
+# (environment):
 #   N (200000)  SIZES ("1024 64")  PRODUCERS (16)  CONSUMERS (16)
 #   BACKLOG (2000)  MAX_SECS (90, cap on one flow run)  SLUICE_SECS (10)
 #   DRAIN_N (1000000)  DRAIN_SIZE (64)  DRAIN_SECS (60, cap on each phase)
@@ -627,9 +629,23 @@ mkdir -p "$RESULTS"
     echo '```'
 } >"$RESULTS/compare.md"
 
+# make bench: the side-by-side table also goes under sluice's own figures
+if [ -n "${APPEND_TO:-}" ]; then
+    {
+        echo
+        echo "# Side by side with the alternatives (bench/compare)"
+        echo
+        machine
+        echo
+        cat "$tmp/table.md"
+        echo
+        echo "Raw RESULT lines: bench/results/compare.md."
+    } >>"$APPEND_TO"
+fi
+
 echo
 machine
 echo
 cat "$tmp/table.md"
 echo
-echo "written to $RESULTS/compare.md"
+echo "written to $RESULTS/compare.md${APPEND_TO:+ and appended to $APPEND_TO}"
