@@ -120,13 +120,13 @@ run:
 bench:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
-	SLUICE=$(B)/sluice bench/run.sh
+	SKIP_BUILD=1 SLUICE=$(B)/sluice bench/run.sh
 	APPEND_TO=bench/results/latest.md SLUICE=$(B)/sluice bench/compare/run.sh
 
 bench-sluice:
 	scripts/install-deps.sh all
 	$(MAKE) --no-print-directory all
-	SLUICE=$(B)/sluice bench/run.sh
+	SKIP_BUILD=1 SLUICE=$(B)/sluice bench/run.sh
 
 bench-compare:
 	scripts/install-deps.sh all

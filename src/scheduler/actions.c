@@ -412,15 +412,18 @@ static bool tags_param(api_call *call, json_t *obj)
                          i + 1, r <= 0 ? "key" : "value");
             return false;
         }
+        /* the model: TagKey 1-128, TagValue 1-256 */
         size_t kl = strlen(k), vl = strlen(v);
-        if (kl < 1 || kl > 128 || vl > 256) {
+        bool bad_key = kl < 1 || kl > 128;
+        if (bad_key || vl < 1 || vl > 256) {
+            size_t len = bad_key ? kl : vl;
             api_fail(call, AWS_ERR_VALIDATION,
                      "1 validation error detected: Value '%s' at 'tags.%zu.member.%s' failed to "
                      "satisfy constraint: Member must have length %s",
-                     kl < 1 || kl > 128 ? k : v, i + 1, kl < 1 || kl > 128 ? "key" : "value",
-                     kl < 1 ? "greater than or equal to 1"
-                     : kl > 128 ? "less than or equal to 128"
-                                : "less than or equal to 256");
+                     bad_key ? k : v, i + 1, bad_key ? "key" : "value",
+                     len < 1 ? "greater than or equal to 1"
+                     : bad_key ? "less than or equal to 128"
+                               : "less than or equal to 256");
             return false;
         }
         json_object_set_new(obj, k, json_string(v));

@@ -116,6 +116,7 @@ typedef struct call_ctx {
     struct evhttp_request *req;
     char *host;
     char *path;
+    char *trace_header;        /* X-Amzn-Trace-Id, or NULL */
     struct event *peer_closed; /* watches a parked call's connection */
 } call_ctx;
 
@@ -473,6 +474,7 @@ static void free_call(api_call *call)
         if (ctx->peer_closed)
             event_free(ctx->peer_closed);
         free(ctx->host);
+        free(ctx->trace_header);
         free(ctx->path);
         free(ctx);
     }
@@ -885,7 +887,7 @@ static void authenticate(http_server *srv, api_call *call, struct evhttp_request
     cred_result res;
     char action[160];
 
-    if (!call->has_error && unsigned_sns_link(call, req)) {
+    if (call->unsigned_link) {
         call->anonymous = true;
         call->access_key = "anonymous";
         return;
@@ -969,6 +971,9 @@ static void on_request(struct evhttp_request *req, void *arg)
         ctx->host = xstrdup(self);
     }
     ctx->path = xstrdup(path);
+    const char *trace = evhttp_find_header(in, "X-Amzn-Trace-Id");
+    ctx->trace_header = trace && *trace ? xstrdup(trace) : NULL;
+    call->trace_header = ctx->trace_header;
     call->server_data = ctx;
     call->finish = finish_call;
     call->host = ctx->host;
@@ -1009,6 +1014,7 @@ static void on_request(struct evhttp_request *req, void *arg)
                      form_body ? len : 0, content_type, &scope, scoped);
     }
 
+    call->unsigned_link = !call->has_error && unsigned_sns_link(call, req);
     if (srv->cfg.credentials)
         authenticate(srv, call, req, body, len);
     if (body_lost || mem_failures() != oom_before) {

@@ -119,17 +119,12 @@ void *sns_http_stage(sns_http *h, const sns_http_msg *m, store_batch *b)
 
 static void policy_of(sns_http *h, const delivery *d, sns_retry_policy *p)
 {
-    char err[256];
     sns_topic *t = sns_topic_find(h->svc, d->topic_arn);
     sns_sub *s = d->sub_arn ? sns_sub_find(h->svc, d->sub_arn) : NULL;
-
-    sns_policy_default(p);
     const char *tdp = t ? sns_topic_attr(t, "DeliveryPolicy") : NULL;
-    if (tdp && *tdp)
-        sns_policy_parse(tdp, false, p, err, sizeof err);
     const char *sdp = s ? json_string_value(json_object_get(s->attrs, "DeliveryPolicy")) : NULL;
-    if (sdp && *sdp)
-        sns_policy_parse(sdp, true, p, err, sizeof err);
+
+    sns_policy_for_sub(tdp, sdp, p);
 }
 
 /* --- sending ---------------------------------------------------------------------- */
@@ -238,8 +233,9 @@ static void dlq_done(void *arg, int status)
     free(c);
 }
 
-/* After the last retry: the subscription's dead-letter queue, if any. */
-static void give_up(sns_http *h, delivery *d)
+/* After the last retry, or a permanent failure (refused: the endpoint's
+ * 4xx status, else 0): the subscription's dead-letter queue, if any. */
+static void give_up(sns_http *h, delivery *d, long refused)
 {
     sns_sub *s = d->sub_arn ? sns_sub_find(h->svc, d->sub_arn) : NULL;
     const char *rp = s ? json_string_value(json_object_get(s->attrs, "RedrivePolicy")) : NULL;
@@ -266,11 +262,12 @@ static void give_up(sns_http *h, delivery *d)
         };
         sqs_stage(c->st, q, &o, b);
         store_submit(h->svc->store, b, dlq_done, c);
-        log_info("sns", "delivery moved to the dead-letter queue after attempts=%u",
-                 d->attempts);
+        log_info("sns", "delivery moved to the dead-letter queue after attempts=%u "
+                 "refused_status=%ld", d->attempts, refused);
     } else {
         store_submit(h->svc->store, b, ignore_done, NULL);
-        log_info("sns", "delivery discarded after attempts=%u", d->attempts);
+        log_info("sns", "delivery discarded after attempts=%u refused_status=%ld",
+                 d->attempts, refused);
     }
     json_decref(doc);
 }
@@ -288,6 +285,15 @@ static void attempt_done(sns_http *h, delivery *d, CURLcode rc)
     bool ok = rc == CURLE_OK && status >= 200 && status < 300;
     bool sub_gone = d->sub_arn && strcmp(d->type, "Notification") == 0 &&
                     !sns_sub_find(h->svc, d->sub_arn);
+    /* AWS: 400-499 is a permanent failure, not retried; 100-101, 500-599
+     * and network errors are retried */
+    bool permanent = rc == CURLE_OK && status >= 400 && status < 500;
+    if (permanent && !sub_gone) {
+        map_u64_del(&h->live, d->seq);
+        give_up(h, d, status);
+        delivery_free(d);
+        return;
+    }
     if (ok || sub_gone) {
         store_batch *b = store_batch_new();
         store_delete_message(b, d->seq);
@@ -304,7 +310,7 @@ static void attempt_done(sns_http *h, delivery *d, CURLcode rc)
              d->type, d->topic_arn, d->message_id);
     if (delay < 0) {
         map_u64_del(&h->live, d->seq);
-        give_up(h, d);
+        give_up(h, d, 0);
         delivery_free(d);
         return;
     }

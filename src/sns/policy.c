@@ -62,6 +62,15 @@ int sns_policy_parse(const char *text, bool sub, sns_retry_policy *p, char *err,
         snprintf(err, errlen, "DeliveryPolicy: http must be an object");
         goto done;
     }
+    if (!sub) {
+        json_t *dso = json_object_get(http, "disableSubscriptionOverrides");
+        if (dso && !json_is_boolean(dso)) {
+            snprintf(err, errlen, "DeliveryPolicy: disableSubscriptionOverrides must be a "
+                     "boolean");
+            goto done;
+        }
+        p->disable_overrides = json_is_true(dso);
+    }
     retry = json_object_get(http, sub ? "healthyRetryPolicy" : "defaultHealthyRetryPolicy");
     if (retry) {
         if (!json_is_object(retry)) {
@@ -104,8 +113,16 @@ int sns_policy_parse(const char *text, bool sub, sns_retry_policy *p, char *err,
         snprintf(err, errlen, "DeliveryPolicy: numRetries must be between 0 and 100");
         goto done;
     }
-    if (p->min_delay < 0 || p->max_delay < 0 || p->max_delay > 3600) {
-        snprintf(err, errlen, "DeliveryPolicy: maxDelayTarget must be between 0 and 3600");
+    /* AWS's ranges: minDelayTarget 1 to maxDelayTarget, maxDelayTarget
+     * minDelayTarget to 3600 */
+    if (p->min_delay < 1) {
+        snprintf(err, errlen, "DeliveryPolicy: minDelayTarget must be between 1 and "
+                 "maxDelayTarget");
+        goto done;
+    }
+    if (p->max_delay > 3600) {
+        snprintf(err, errlen, "DeliveryPolicy: maxDelayTarget must be between "
+                 "minDelayTarget and 3600");
         goto done;
     }
     if (p->min_delay > p->max_delay) {
@@ -130,6 +147,24 @@ int sns_policy_parse(const char *text, bool sub, sns_retry_policy *p, char *err,
 done:
     json_decref(doc);
     return rc;
+}
+
+void sns_policy_for_sub(const char *topic_dp, const char *sub_dp, sns_retry_policy *p)
+{
+    char err[256];
+    sns_retry_policy tmp;
+
+    sns_policy_default(p);
+    if (topic_dp && *topic_dp) {
+        tmp = *p;
+        if (sns_policy_parse(topic_dp, false, &tmp, err, sizeof err) == 0)
+            *p = tmp;
+    }
+    if (sub_dp && *sub_dp && !p->disable_overrides) {
+        tmp = *p;
+        if (sns_policy_parse(sub_dp, true, &tmp, err, sizeof err) == 0)
+            *p = tmp;
+    }
 }
 
 double sns_policy_delay(const sns_retry_policy *p, int retry)
@@ -176,8 +211,8 @@ char *sns_policy_effective_topic(const sns_retry_policy *p)
                               p->num_no_delay, "numMinDelayRetries", p->num_min_delay,
                               "backoffFunction", backoff_names[p->backoff]);
     json_t *http = json_pack("{s:o,s:b,s:{s:s}}", "defaultHealthyRetryPolicy", retry,
-                             "disableSubscriptionOverrides", 0, "defaultRequestPolicy",
-                             "headerContentType", p->content_type);
+                             "disableSubscriptionOverrides", (int)p->disable_overrides,
+                             "defaultRequestPolicy", "headerContentType", p->content_type);
     if (p->max_per_second > 0)
         json_object_set_new(http, "defaultThrottlePolicy",
                             json_pack("{s:i}", "maxReceivesPerSecond", p->max_per_second));

@@ -386,6 +386,23 @@ typedef struct pub {
     bool duplicate;          /* FIFO dedup hit: answer, deliver nothing */
 } pub;
 
+/* A FIFO MessageGroupId or MessageDeduplicationId: 1 to 128 ASCII
+ * alphanumerics and punctuation (botocore's model); -1 with AWS's error. */
+static int check_fifo_id(api_call *call, const char *name, const char *v)
+{
+    size_t n = strlen(v);
+    bool ok = n >= 1 && n <= 128;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] >= '!' && v[i] <= '~';
+    if (ok)
+        return 0;
+    api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+             "Invalid parameter: %s Reason: %s can only include alphanumeric and punctuation "
+             "characters. 1 to 128 in length.", name, name);
+    return -1;
+}
+
 /* Validates one message (Publish or one batch entry); -1 with the error. */
 static int parse_pub(api_call *call, json_t *in, sns_topic *t, int entry, pub *p)
 {
@@ -457,6 +474,9 @@ static int parse_pub(api_call *call, json_t *in, sns_topic *t, int entry, pub *p
                      "topics");
             goto fail;
         }
+        if (check_fifo_id(call, "MessageGroupId", p->group_id) < 0 ||
+            (p->dedup_id && check_fifo_id(call, "MessageDeduplicationId", p->dedup_id) < 0))
+            goto fail;
         if (!p->dedup_id) {
             const char *cbd = sns_topic_attr(t, "ContentBasedDeduplication");
             if (!cbd || strcmp(cbd, "true") != 0) {

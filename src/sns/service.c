@@ -60,6 +60,8 @@ static const api_action sns_actions[] = {
     {"ListTagsForResource", sns_list_tags_for_resource},
     {"AddPermission", sns_add_permission},
     {"RemovePermission", sns_remove_permission},
+    {"PutDataProtectionPolicy", sns_put_data_protection_policy},
+    {"GetDataProtectionPolicy", sns_get_data_protection_policy},
     {"GetSigningCert", sns_get_signing_cert},
     {NULL, NULL},
 };
@@ -164,6 +166,7 @@ sns_service *sns_service_new(struct event_base *base, store *st, sqs_service *sq
     account_counts_init(&svc->fifo_topic_counts);
     map_str_init(&svc->subs);
     map_str_init(&svc->tokens);
+    map_str_init(&svc->restore_tokens);
     if (load_signer(svc) < 0) {
         sns_service_free(svc);
         return NULL;
@@ -196,6 +199,7 @@ static void topic_free(sns_topic *t)
     free(t->arn);
     json_decref(t->attrs);
     json_decref(t->tags);
+    free(t->data_protection);
     json_decref(t->dedup);
     free(t->subs);
     free(t);
@@ -251,6 +255,7 @@ void sns_service_free(sns_service *svc)
     account_counts_free(&svc->fifo_topic_counts);
     map_str_free(&svc->subs);
     map_str_free(&svc->tokens);
+    map_str_free(&svc->restore_tokens);
     EVP_PKEY_free(svc->signer);
     free(svc->cert_pem);
     free(svc->ca_file);
@@ -275,6 +280,8 @@ void sns_topic_put(store_batch *b, const sns_topic *t)
     json_t *doc = json_pack("{s:s,s:b,s:I,s:O,s:O,s:I}", "arn", t->arn, "fifo", t->fifo,
                             "created_ms", (json_int_t)t->created_ms, "attributes", t->attrs,
                             "tags", t->tags, "subs_deleted", (json_int_t)t->subs_deleted);
+    if (t->data_protection)
+        json_object_set_new(doc, "data_protection_policy", json_string(t->data_protection));
     char *text = json_dumps(doc, JSON_COMPACT);
     store_put_resource(b, t->id, TOPIC_KIND, t->account, t->name, text);
     free(text);
@@ -286,6 +293,7 @@ void sns_sub_put(store_batch *b, const sns_sub *s)
     json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:O}", "arn", s->arn, "topic_arn",
                             s->topic_arn, "protocol", s->protocol, "endpoint", s->endpoint,
                             "confirmed", s->confirmed, "attributes", s->attrs);
+    json_object_set_new(doc, "confirmed_signed", json_boolean(s->confirmed_signed));
     if (s->token)
         json_object_set_new(doc, "token", json_string(s->token));
     if (s->auth_unsubscribe)
@@ -308,6 +316,21 @@ void sns_sub_link(sns_service *svc, sns_sub *s, sns_topic *t)
         t->subs = xrealloc(t->subs, t->subs_cap * sizeof *t->subs);
     }
     t->subs[t->nsubs++] = s;
+}
+
+void sns_sub_revive(sns_service *svc, sns_sub *s)
+{
+    if (!s->deleted)
+        return;
+    for (sns_sub **p = &svc->sub_grave; *p; p = &(*p)->grave_next) {
+        if (*p == s) {
+            *p = s->grave_next;
+            break;
+        }
+    }
+    s->grave_next = NULL;
+    s->deleted = false;
+    sns_sub_link(svc, s, s->topic);
 }
 
 void sns_sub_unlink(sns_service *svc, sns_sub *s)
@@ -383,6 +406,8 @@ static void load_topic(void *arg, uint64_t id, const char *kind, const char *acc
         t->attrs = json_object();
     if (!t->tags)
         t->tags = json_object();
+    const char *dpp = json_string_value(json_object_get(doc, "data_protection_policy"));
+    t->data_protection = dpp ? xstrdup(dpp) : NULL;
     t->dedup = json_object();
     map_str_put(&svc->topics, t->arn, t);
     account_counts_add(&svc->topic_counts, t->account, 1);
@@ -414,6 +439,9 @@ static void load_sub(void *arg, uint64_t id, const char *kind, const char *accou
     s->endpoint = xstrdup(json_string_value(json_object_get(doc, "endpoint")));
     s->confirmed = json_is_true(json_object_get(doc, "confirmed"));
     s->auth_unsubscribe = json_is_true(json_object_get(doc, "auth_unsubscribe"));
+    /* documents from before the flag: confirmed ones counted as signed */
+    json_t *signed_flag = json_object_get(doc, "confirmed_signed");
+    s->confirmed_signed = signed_flag ? json_is_true(signed_flag) : s->confirmed;
     const char *token = json_string_value(json_object_get(doc, "token"));
     s->token = token ? xstrdup(token) : NULL;
     s->attrs = json_incref(json_object_get(doc, "attributes"));

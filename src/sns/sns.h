@@ -58,6 +58,7 @@ struct sns_topic {
     int64_t created_ms;
     json_t *attrs;           /* settable attributes as given, name -> string */
     json_t *tags;            /* key -> value */
+    char *data_protection;   /* DataProtectionPolicy text (stored, not enforced), or NULL */
     json_t *dedup;           /* FIFO: dedup id -> [message id, ms, seq] */
     uint64_t fifo_seq;       /* FIFO: last sequence number handed out */
     long subs_deleted;
@@ -75,8 +76,10 @@ struct sns_sub {
     char *endpoint;
     char *token;             /* confirmation token */
     bool confirmed;
+    bool confirmed_signed;   /* confirmed by a signed call (ConfirmationWasAuthenticated) */
     bool auth_unsubscribe;   /* confirmed with AuthenticateOnUnsubscribe=true */
     bool deleted;
+    int64_t unsubscribed_ms; /* when an Unsubscribe told the endpoint: restorable */
     json_t *attrs;           /* settable attributes as given, name -> string */
     match_pattern *filter;   /* compiled FilterPolicy, or NULL */
     sns_topic *topic;
@@ -93,6 +96,9 @@ struct sns_service {
     map_str topics;          /* arn -> sns_topic */
     map_str subs;            /* arn -> sns_sub */
     map_str tokens;          /* confirmation token -> sns_sub */
+    /* token of an UnsubscribeConfirmation -> the unsubscribed sns_sub (in
+     * the grave), which ConfirmSubscription with it restores; in memory only */
+    map_str restore_tokens;
     sns_topic *topic_grave;
     sns_sub *sub_grave;
     uint64_t outbox_id;      /* container of pending HTTP deliveries */
@@ -134,6 +140,8 @@ void sns_topic_unlink(sns_service *svc, sns_topic *t);
 void sns_sub_unlink(sns_service *svc, sns_sub *s);
 /* Links a new subscription into the registries and its topic. */
 void sns_sub_link(sns_service *svc, sns_sub *s, sns_topic *t);
+/* Links an unlinked (grave) subscription back into its topic. */
+void sns_sub_revive(sns_service *svc, sns_sub *s);
 /* Commits b and finishes the call once durable; returns API_PENDING. */
 api_status sns_commit_and_finish(sns_service *svc, api_call *call, store_batch *b);
 /* "http://host" of the caller, for URLs in messages. */
@@ -155,6 +163,8 @@ api_status sns_untag_resource(api_call *call);
 api_status sns_list_tags_for_resource(api_call *call);
 api_status sns_add_permission(api_call *call);
 api_status sns_remove_permission(api_call *call);
+api_status sns_put_data_protection_policy(api_call *call);
+api_status sns_get_data_protection_policy(api_call *call);
 /* The topic's attribute, or its default; NULL if none. */
 const char *sns_topic_attr(const sns_topic *t, const char *name);
 /* Checks that arn is an ARN of the caller's region; -1 with AWS's error. */
@@ -254,6 +264,7 @@ typedef struct sns_retry_policy {
     int num_max_delay;
     int backoff;         /* SNS_BACKOFF_* */
     int max_per_second;  /* 0: no throttle */
+    bool disable_overrides; /* topic: http.disableSubscriptionOverrides */
     char content_type[128];
 } sns_retry_policy;
 
@@ -266,6 +277,11 @@ void sns_policy_default(sns_retry_policy *p);
  * or, with sub=true, a subscription one ({"healthyRetryPolicy":..}) over p.
  * Returns 0, or -1 with AWS's reason in err. */
 int sns_policy_parse(const char *json, bool sub, sns_retry_policy *p, char *err, size_t errlen);
+/* The policy a subscription's HTTP deliveries follow: the default, then
+ * the topic's DeliveryPolicy (topic_dp), then the subscription's (sub_dp)
+ * unless the topic's sets disableSubscriptionOverrides.  NULL or invalid
+ * texts are skipped. */
+void sns_policy_for_sub(const char *topic_dp, const char *sub_dp, sns_retry_policy *p);
 /* Delay in seconds before retry number `retry` (1-based), before jitter;
  * -1 when the policy has no such retry. */
 double sns_policy_delay(const sns_retry_policy *p, int retry);

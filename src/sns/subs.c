@@ -13,13 +13,26 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/codec.h"
+#include "core/log.h"
 #include "sns/sns.h"
 
 static const char *const known_protocols[] = {
     "sqs", "http", "https", "email", "email-json", "sms", "lambda", "firehose",
     "application", NULL,
 };
+
+/* How long the token of an UnsubscribeConfirmation restores the
+ * subscription (as long as AWS's confirmation tokens last). */
+#define RESTORE_WINDOW_MS (3LL * 24 * 3600 * 1000)
+
+/* Protocols with raw message delivery (AWS: Firehose, SQS, HTTP/S). */
+static bool raw_capable(const char *protocol)
+{
+    return strcmp(protocol, "sqs") == 0 || strcmp(protocol, "http") == 0 ||
+           strcmp(protocol, "https") == 0 || strcmp(protocol, "firehose") == 0;
+}
 
 bool sns_sub_raw(const sns_sub *s)
 {
@@ -54,7 +67,8 @@ static match_pattern *compile_filter(api_call *call, const char *policy, const c
 
 /* Validates one subscription attribute (not FilterPolicy, compiled apart). */
 static int check_sub_attr(api_call *call, const char *name, const char *value,
-                          bool topic_fifo, const char *endpoint, const char *prefix)
+                          bool topic_fifo, const char *protocol, const char *endpoint,
+                          const char *prefix)
 {
     char err[512];
 
@@ -74,6 +88,12 @@ static int check_sub_attr(api_call *call, const char *name, const char *value,
             api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
                      "Invalid parameter: %sRawMessageDelivery: Invalid value [%s]. Must be "
                      "true or false.", prefix, value);
+            return -1;
+        }
+        if (strcasecmp(value, "true") == 0 && !raw_capable(protocol)) {
+            api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+                     "Invalid parameter: Delivery protocol [%s] does not support raw message "
+                     "delivery.", protocol);
             return -1;
         }
         return 0;
@@ -227,7 +247,7 @@ api_status sns_subscribe(api_call *call)
                         "Invalid parameter: Invalid protocol type: %s", protocol);
     }
     json_object_foreach(attrs, k, v)
-        if (check_sub_attr(call, k, json_string_value(v), t->fifo, endpoint,
+        if (check_sub_attr(call, k, json_string_value(v), t->fifo, protocol, endpoint,
                            "Attributes Reason: ") < 0)
             return API_DONE;
     match_pattern *filter = NULL;
@@ -253,7 +273,8 @@ api_status sns_subscribe(api_call *call)
             return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
                             "Invalid parameter: Attributes Reason: Subscription already "
                             "exists with different attributes");
-        json_object_set_new(api_out(call), "SubscriptionArn", json_string(s->arn));
+        /* still pending: answered as the first Subscribe was */
+        sub_arn_out(api_out(call), s, want_arn);
         return API_DONE;
     }
     size_t max_subs = svc->limits->max_subscriptions_per_topic;
@@ -280,6 +301,7 @@ api_status sns_subscribe(api_call *call)
     s->filter = filter;
     s->confirmed = is_sqs || strcmp(protocol, "lambda") == 0 ||
                    strcmp(protocol, "firehose") == 0 || strcmp(protocol, "application") == 0;
+    s->confirmed_signed = s->confirmed; /* by the (signed) Subscribe itself */
     if (!s->confirmed) {
         uint8_t raw[64];
         char hex[129];
@@ -296,6 +318,50 @@ api_status sns_subscribe(api_call *call)
     return sns_commit_and_finish(svc, call, b);
 }
 
+/* ConfirmSubscription with the token of an UnsubscribeConfirmation: the
+ * subscription comes back (AWS: "To cancel this operation and restore the
+ * subscription, visit the SubscribeURL") while the topic lives, within the
+ * window, and unless the endpoint has subscribed again meanwhile. */
+static api_status restore_sub(api_call *call, sns_topic *t, const char *token,
+                              const char *auth_unsub)
+{
+    sns_service *svc = sns_of(call);
+    sns_sub *s = map_str_get(&svc->restore_tokens, token);
+
+    if (!s || s->topic != t || !s->deleted)
+        return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Token");
+    if (clock_now_ms() - s->unsubscribed_ms > RESTORE_WINDOW_MS) {
+        map_str_del(&svc->restore_tokens, token);
+        return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Token");
+    }
+    for (size_t i = 0; i < t->nsubs; i++) {
+        sns_sub *o = t->subs[i];
+        if (strcmp(o->protocol, s->protocol) == 0 && strcmp(o->endpoint, s->endpoint) == 0) {
+            map_str_del(&svc->restore_tokens, token);
+            json_object_set_new(api_out(call), "SubscriptionArn", json_string(o->arn));
+            return API_DONE;
+        }
+    }
+    size_t max_subs = svc->limits->max_subscriptions_per_topic;
+    if (t->fifo && max_subs > LIMITS_FIFO_TOPIC_SUBSCRIPTIONS)
+        max_subs = LIMITS_FIFO_TOPIC_SUBSCRIPTIONS;
+    if (t->nsubs >= max_subs)
+        return api_fail(call, AWS_ERR_SNS_SUBSCRIPTION_LIMIT,
+                        "Subscription limit exceeded: topic %s already has %zu "
+                        "subscriptions.", t->arn, max_subs);
+    map_str_del(&svc->restore_tokens, token);
+    sns_sub_revive(svc, s);
+    s->unsubscribed_ms = 0;
+    s->confirmed = true;
+    s->confirmed_signed = !call->unsigned_link;
+    s->auth_unsubscribe = !call->anonymous && auth_unsub && strcasecmp(auth_unsub, "true") == 0;
+    log_info("sns", "subscription restored by its unsubscribe token subscription=%s", s->arn);
+    json_object_set_new(api_out(call), "SubscriptionArn", json_string(s->arn));
+    store_batch *b = store_batch_new();
+    sns_sub_put(b, s);
+    return sns_commit_and_finish(svc, call, b);
+}
+
 api_status sns_confirm_subscription(api_call *call)
 {
     sns_service *svc = sns_of(call);
@@ -308,12 +374,15 @@ api_status sns_confirm_subscription(api_call *call)
     if (!token)
         return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Token");
     sns_sub *s = map_str_get(&svc->tokens, token);
-    if (!s || s->topic != t)
+    if (!s)
+        return restore_sub(call, t, token, auth_unsub);
+    if (s->topic != t)
         return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: Token");
     json_object_set_new(api_out(call), "SubscriptionArn", json_string(s->arn));
     if (s->confirmed)
         return API_DONE;
     s->confirmed = true;
+    s->confirmed_signed = !call->unsigned_link;
     /* Only a signed confirmation can demand signed unsubscribes. */
     s->auth_unsubscribe = !call->anonymous && auth_unsub && strcasecmp(auth_unsub, "true") == 0;
     store_batch *b = store_batch_new();
@@ -402,9 +471,13 @@ api_status sns_unsubscribe(api_call *call)
     sns_sub_unlink(svc, s);
     t->subs_deleted++;
     sns_topic_put(b, t);
-    /* a confirmed HTTP/HTTPS endpoint is told (AWS sends this too) */
-    if (s->confirmed && strncmp(s->protocol, "http", 4) == 0)
+    /* a confirmed HTTP/HTTPS endpoint is told (AWS sends this too); its
+     * token restores the subscription for a while (restore_sub) */
+    if (s->confirmed && strncmp(s->protocol, "http", 4) == 0 && s->token) {
+        s->unsubscribed_ms = clock_now_ms();
+        map_str_put(&svc->restore_tokens, s->token, s);
         return sns_confirmation_commit(call, s, true, b);
+    }
     return sns_commit_and_finish(svc, call, b);
 }
 
@@ -499,7 +572,7 @@ api_status sns_get_subscription_attributes(api_call *call)
     json_object_set_new(out, "PendingConfirmation", json_string(s->confirmed ? "false"
                                                                              : "true"));
     json_object_set_new(out, "ConfirmationWasAuthenticated",
-                        json_string(s->confirmed ? "true" : "false"));
+                        json_string(s->confirmed && s->confirmed_signed ? "true" : "false"));
     char principal[128];
     snprintf(principal, sizeof principal, "arn:aws:iam::%s:user/sluice", s->account);
     json_object_set_new(out, "SubscriptionPrincipal", json_string(principal));
@@ -513,14 +586,9 @@ api_status sns_get_subscription_attributes(api_call *call)
         json_object_set_new(out, "FilterPolicyScope", json_string("MessageAttributes"));
     if (strncmp(s->protocol, "http", 4) == 0) {
         sns_retry_policy p;
-        char err[256];
-        sns_policy_default(&p);
         const char *tdp = s->topic ? sns_topic_attr(s->topic, "DeliveryPolicy") : NULL;
-        if (tdp && *tdp)
-            sns_policy_parse(tdp, false, &p, err, sizeof err);
         const char *dp = json_string_value(json_object_get(s->attrs, "DeliveryPolicy"));
-        if (dp && *dp)
-            sns_policy_parse(dp, true, &p, err, sizeof err);
+        sns_policy_for_sub(tdp, dp, &p);
         json_t *eff = json_pack("{s:{s:i,s:i,s:i,s:i,s:i,s:i,s:s},s:{s:s}}",
                                 "healthyRetryPolicy", "minDelayTarget", p.min_delay,
                                 "maxDelayTarget", p.max_delay, "numRetries", p.num_retries,
@@ -554,7 +622,8 @@ api_status sns_set_subscription_attributes(api_call *call)
         return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER, "Invalid parameter: AttributeName");
     if (!value || (strcmp(name, "FilterPolicy") == 0 && no_filter(value)))
         value = "";
-    if (check_sub_attr(call, name, value, s->topic && s->topic->fifo, s->endpoint, "") < 0)
+    if (check_sub_attr(call, name, value, s->topic && s->topic->fifo, s->protocol,
+                       s->endpoint, "") < 0)
         return API_DONE;
     if (strcmp(name, "FilterPolicy") == 0 || strcmp(name, "FilterPolicyScope") == 0) {
         const char *fp = strcmp(name, "FilterPolicy") == 0

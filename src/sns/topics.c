@@ -47,6 +47,31 @@ static const char *const feedback_attrs[] = {
     "DataProtectionPolicy", NULL,
 };
 
+/* AWS's DataProtectionPolicy limit (botocore: max 30720). */
+#define DATA_PROTECTION_MAX 30720
+
+/* A DataProtectionPolicy must be a JSON object; its statements are kept,
+ * not enforced.  -1 with the error set. */
+static int check_data_protection(api_call *call, const char *text)
+{
+    if (strlen(text) > DATA_PROTECTION_MAX) {
+        api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+                 "Invalid parameter: DataProtectionPolicy Reason: must be at most %d "
+                 "characters", DATA_PROTECTION_MAX);
+        return -1;
+    }
+    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = json_is_object(doc);
+    json_decref(doc);
+    if (!ok) {
+        api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+                 "Invalid parameter: DataProtectionPolicy Reason: failed to parse JSON: the "
+                 "policy must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
 static bool is_bool_text(const char *v)
 {
     return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
@@ -321,11 +346,12 @@ static int tags_to_map(api_call *call, json_t *list, json_t *map)
 api_status sns_create_topic(api_call *call)
 {
     sns_service *svc = sns_of(call);
-    const char *name = NULL, *k;
+    const char *name = NULL, *dpp = NULL, *k;
     json_t *attrs = NULL, *tags_list = NULL, *v;
     char arn[512];
 
     if (param_str(call, call->input, "Name", &name, NULL) < 0 ||
+        param_str(call, call->input, "DataProtectionPolicy", &dpp, NULL) < 0 ||
         param_str_map(call, call->input, "Attributes", &attrs) < 0 ||
         param_list(call, call->input, "Tags", &tags_list) < 0)
         return API_DONE;
@@ -345,6 +371,8 @@ api_status sns_create_topic(api_call *call)
     json_object_foreach(attrs, k, v)
         if (check_topic_attr(call, k, json_string_value(v), fifo, true) < 0)
             return API_DONE;
+    if (dpp && *dpp && check_data_protection(call, dpp) < 0)
+        return API_DONE;
     json_t *tags = json_object();
     if (tags_list && tags_to_map(call, tags_list, tags) < 0) {
         json_decref(tags);
@@ -408,6 +436,7 @@ api_status sns_create_topic(api_call *call)
         if (strcmp(k, "FifoTopic") != 0)
             json_object_set(t->attrs, k, v);
     t->tags = tags;
+    t->data_protection = dpp && *dpp ? xstrdup(dpp) : NULL;
     t->dedup = json_object();
     map_str_put(&svc->topics, t->arn, t);
     account_counts_add(&svc->topic_counts, t->account, 1);
@@ -742,4 +771,36 @@ api_status sns_remove_permission(api_call *call)
     store_batch *b = store_batch_new();
     sns_topic_put(b, t);
     return sns_commit_and_finish(sns_of(call), call, b);
+}
+
+api_status sns_put_data_protection_policy(api_call *call)
+{
+    const char *text = NULL;
+    sns_topic *t = sns_topic_from_param(call, "ResourceArn");
+
+    if (!t || param_str(call, call->input, "DataProtectionPolicy", &text, NULL) < 0)
+        return API_DONE;
+    if (!text)
+        return api_fail(call, AWS_ERR_SNS_INVALID_PARAMETER,
+                        "Invalid parameter: DataProtectionPolicy Reason: no value for required "
+                        "parameter");
+    /* an empty document removes the policy */
+    if (*text && check_data_protection(call, text) < 0)
+        return API_DONE;
+    free(t->data_protection);
+    t->data_protection = *text ? xstrdup(text) : NULL;
+    store_batch *b = store_batch_new();
+    sns_topic_put(b, t);
+    return sns_commit_and_finish(sns_of(call), call, b);
+}
+
+api_status sns_get_data_protection_policy(api_call *call)
+{
+    sns_topic *t = sns_topic_from_param(call, "ResourceArn");
+
+    if (!t)
+        return API_DONE;
+    json_object_set_new(api_out(call), "DataProtectionPolicy",
+                        json_string(t->data_protection ? t->data_protection : ""));
+    return API_DONE;
 }

@@ -190,8 +190,12 @@ int sqs_attributes_validate(api_call *call, json_t *attrs, bool creating, bool f
         case A_BOOL:
             if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
                 return invalid_value(call, name, NULL);
-            if (strcmp(name, "FifoQueue") == 0 && strcmp(text, "true") == 0 && !fifo)
-                return invalid_value(call, name, NULL);
+            /* a standard queue takes no FifoQueue at all, not even "false" */
+            if (strcmp(name, "FifoQueue") == 0 && !fifo) {
+                api_fail(call, AWS_ERR_SQS_INVALID_ATTRIBUTE_NAME, "Unknown Attribute %s.",
+                         name);
+                return -1;
+            }
             break;
         case A_ENUM: {
             size_t len = strlen(text);

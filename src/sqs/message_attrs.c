@@ -9,6 +9,7 @@
  * text, or the decoded binary bytes).  MD5 over the concatenation.
  */
 #include <openssl/evp.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -216,15 +217,37 @@ static int check_name(api_call *call, const char *name, bool system)
     return 0;
 }
 
-/* True if s is a number as SQS accepts it for the Number type. */
+/* True if s is a number as SQS accepts it for the Number type: a decimal
+ * (optional sign, digits with an optional fraction, optional exponent; no
+ * NaN, infinity or hex) whose magnitude is 0 or between 10^-128 and
+ * 10^+126, the range AWS documents. */
 static bool is_number(const char *s)
 {
-    char *end;
+    const char *p = s;
+    bool digits = false, nonzero = false;
 
-    if (!*s)
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits = true, nonzero |= *p != '0';
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits = true, nonzero |= *p != '0';
+    if (!digits)
         return false;
-    strtod(s, &end);
-    return *end == '\0';
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p)
+        return false;
+    double v = fabs(strtod(s, NULL));
+    return !nonzero || (v >= 1e-128 && v <= 1e126);
 }
 
 long sqs_message_attrs_validate(api_call *call, json_t *attrs, bool system)

@@ -34,6 +34,8 @@ static void scratch_init(api_call *scratch, const api_call *call)
     scratch->protocol = call->protocol;
     scratch->service = call->service;
     scratch->account = call->account;
+    scratch->access_key = call->access_key;
+    scratch->trace_header = call->trace_header;
 }
 
 static void add_failure(api_call *call, const char *id, const api_call *scratch)
@@ -202,9 +204,12 @@ static enum send_outcome prepare_message(api_call *call, sqs_staged *staged, sto
         }
     }
 
+    /* the AWSTraceHeader system attribute, else the request's X-Ray header */
     if (sys)
         trace = json_string_value(
             json_object_get(json_object_get(sys, "AWSTraceHeader"), "StringValue"));
+    if (!trace)
+        trace = call->trace_header;
     char *attrs_text = attrs && json_object_size(attrs) ? json_dumps(attrs, JSON_COMPACT) : NULL;
     sqs_outgoing o = {
         .body = body,
@@ -357,15 +362,16 @@ api_status sqs_send_message_batch(api_call *call)
 
     if (!q || !(entries = batch_entries(call, "SendMessageBatchRequestEntry")))
         return API_DONE;
-    /* The whole batch counts against the message size limit. */
+    /* The whole batch counts against a fixed 1 MiB (each message against
+     * the queue's MaximumMessageSize, checked per entry). */
     json_array_foreach(entries, i, e) {
         const char *body = json_string_value(json_object_get(e, "MessageBody"));
         total += body ? (long)json_string_length(json_object_get(e, "MessageBody")) : 0;
     }
-    if (total > q->max_message_size)
+    if (total > SQS_MAX_MESSAGE_SIZE)
         return api_fail(call, AWS_ERR_SQS_BATCH_TOO_LONG,
                         "Batch requested message too long. Size: %ld, allowed: %d.", total,
-                        q->max_message_size);
+                        SQS_MAX_MESSAGE_SIZE);
 
     sqs_staged *staged = sqs_staged_new(svc);
     store_batch *b = store_batch_new();

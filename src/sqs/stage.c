@@ -191,7 +191,11 @@ void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const cha
 
     sqs_index_remove(svc, m);
     uint64_t seq = store_next_message_seq(svc->store);
-    store_move_message(b, m->seq, seq, to->id, now, 0, m->meta);
+    /* a FIFO queue restarts the message's retention at the move (AWS: its
+     * enqueue timestamp resets); a standard one keeps the original send */
+    if (to->fifo)
+        m->sent_ms = now;
+    store_move_message(b, m->seq, seq, to->id, m->sent_ms, now, 0, m->meta);
     m->seq = seq;
     m->queue = to;
     m->receive_count = 0;

@@ -105,8 +105,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UPDATE_MESSAGE] = "UPDATE messages SET visible_at_ms = ?2, receive_count = ?3, "
                           "first_receive_ms = ?4 WHERE seq = ?1",
     [ST_MOVE_MESSAGE] = "UPDATE messages SET seq = ?2, container = ?3, visible_at_ms = ?4, "
-                        "receive_count = ?5, first_receive_ms = 0, meta = coalesce(?6, meta) "
-                        "WHERE seq = ?1",
+                        "receive_count = ?5, first_receive_ms = 0, meta = coalesce(?6, meta), "
+                        "sent_ms = ?7 WHERE seq = ?1",
     [ST_DELETE_MESSAGE] = "DELETE FROM messages WHERE seq = ?1",
     [ST_PURGE] = "DELETE FROM messages WHERE container = ?1 AND seq <= ?2",
     [ST_PUT_DEDUP] = "INSERT OR REPLACE INTO dedup(key, container, doc, expires_ms) "
@@ -263,7 +263,8 @@ void store_update_message(store_batch *b, uint64_t seq, int64_t visible_at_ms,
 }
 
 void store_move_message(store_batch *b, uint64_t seq, uint64_t new_seq, uint64_t container,
-                        int64_t visible_at_ms, uint32_t receive_count, const char *meta)
+                        int64_t sent_ms, int64_t visible_at_ms, uint32_t receive_count,
+                        const char *meta)
 {
     op *o = batch_add(b, OP_MOVE_MESSAGE);
     o->s1 = dup_or_null(meta);
@@ -271,6 +272,7 @@ void store_move_message(store_batch *b, uint64_t seq, uint64_t new_seq, uint64_t
     o->id2 = new_seq;
     o->id3 = container;
     o->t1 = visible_at_ms;
+    o->t2 = sent_ms;
     o->count = receive_count;
 }
 
@@ -379,6 +381,7 @@ static int apply_op(store *s, const op *o)
         sqlite3_bind_int64(st, 5, o->count);
         if (o->s1)
             sqlite3_bind_text(st, 6, o->s1, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, o->t2);
         return step_reset(st);
     case OP_DELETE_MESSAGE:
         st = s->stmts[ST_DELETE_MESSAGE];

@@ -87,10 +87,12 @@ void store_put_message(store_batch *b, const store_message *m);
 void store_update_message(store_batch *b, uint64_t seq, int64_t visible_at_ms,
                           uint32_t receive_count, int64_t first_receive_ms);
 /* Moves a message to another container (dead-letter queues, redrive) under a
- * new seq, resetting its first-receive time; meta replaces its metadata
- * unless NULL. */
+ * new seq, with sent_ms as its send time (retention counts from it),
+ * resetting its first-receive time; meta replaces its metadata unless
+ * NULL. */
 void store_move_message(store_batch *b, uint64_t seq, uint64_t new_seq, uint64_t container,
-                        int64_t visible_at_ms, uint32_t receive_count, const char *meta);
+                        int64_t sent_ms, int64_t visible_at_ms, uint32_t receive_count,
+                        const char *meta);
 void store_delete_message(store_batch *b, uint64_t seq);
 /* Deduplication entries (FIFO queues): small rows keyed by text, owned by a
  * container (deleted with it), kept until the owner deletes them. */

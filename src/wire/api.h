@@ -50,9 +50,13 @@ struct api_call {
     const char *region;
     const char *access_key;  /* from the SigV4 credential scope, or "" */
     bool tls;                /* it came over the TLS listener */
+    const char *trace_header; /* the X-Amzn-Trace-Id header, or NULL */
     /* Unsigned although keys are configured: let through only for the
      * links SNS hands endpoints (ConfirmSubscription, Unsubscribe). */
     bool anonymous;
+    /* An unsigned GET of one of those links, whether or not keys are
+     * configured (SNS: ConfirmationWasAuthenticated stays false). */
+    bool unsigned_link;
     /* The verified identity's allow list (borrowed from the server's
      * credentials, see core/policy.h), or NULL: no restriction beyond the
      * caller's own account. */

@@ -231,6 +231,34 @@ TEST(policy_validation)
     CHECK_INT(sns_policy_parse("{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":100,"
                                "\"minDelayTarget\":3600,\"maxDelayTarget\":3600}}}",
                                false, &p, err, sizeof err), -1);
+    /* minDelayTarget is 1 to maxDelayTarget */
+    sns_policy_default(&p);
+    CHECK_INT(sns_policy_parse("{\"healthyRetryPolicy\":{\"minDelayTarget\":0,"
+                               "\"maxDelayTarget\":1}}", true, &p, err, sizeof err), -1);
+    sns_policy_default(&p);
+    CHECK_INT(sns_policy_parse("{\"http\":{\"disableSubscriptionOverrides\":\"yes\"}}",
+                               false, &p, err, sizeof err), -1);
+}
+
+TEST(subscription_overrides)
+{
+#define TOPIC_DP(extra) "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":2," \
+                        "\"minDelayTarget\":1,\"maxDelayTarget\":1}" extra "}}"
+    const char *sub = "{\"healthyRetryPolicy\":{\"numRetries\":0,\"minDelayTarget\":1,"
+                      "\"maxDelayTarget\":1}}";
+    sns_retry_policy p;
+
+    sns_policy_for_sub(TOPIC_DP(""), sub, &p);
+    CHECK_INT(p.num_retries, 0);
+    CHECK(!p.disable_overrides);
+    sns_policy_for_sub(TOPIC_DP(",\"disableSubscriptionOverrides\":true"), sub, &p);
+    CHECK_INT(p.num_retries, 2);
+    CHECK(p.disable_overrides);
+#undef TOPIC_DP
+    /* an unreadable policy is skipped, not half applied */
+    sns_policy_for_sub(NULL, "{\"healthyRetryPolicy\":{\"numRetries\":7,"
+                       "\"minDelayTarget\":0}}", &p);
+    CHECK_INT(p.num_retries, 3);
 }
 
 int main(void)
@@ -245,5 +273,6 @@ int main(void)
     RUN(policy_phases);
     RUN(backoff_shapes);
     RUN(policy_validation);
+    RUN(subscription_overrides);
     return check_report();
 }
