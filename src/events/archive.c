@@ -34,18 +34,6 @@ static void key_of(const char *account, const char *name, char *out, size_t n)
     snprintf(out, n, "%s/%s", account, name);
 }
 
-static bool name_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '-' || *s == '_'))
-            return false;
-    return true;
-}
-
 static void archive_free(events_archive *a)
 {
     if (!a)
@@ -198,8 +186,8 @@ api_status events_create_archive(api_call *call)
     if (!name || !source)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
                         "Parameters ArchiveName and EventSourceArn are required.");
-    if (!name_ok(name, 48))
-        return events_fail_pattern(call, name, "archiveName", "[\\.\\-_A-Za-z0-9]+");
+    if (events_name_invalid(call, name, "archiveName", 48))
+        return API_DONE;
     if (days < 0)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION, "Parameter RetentionDays is not valid.");
     events_bus *bus = strstr(source, ":event-bus/") ? events_bus_find(svc, call->account, source)
@@ -312,8 +300,33 @@ static json_t *archive_list_view(api_call *call, void *item)
     return archive_view(a, false);
 }
 
+/* The name an event-bus ARN (or a bare name) shows in "Event bus X does not exist." */
+static const char *bus_name_shown(const char *name_or_arn)
+{
+    const char *slash = strstr(name_or_arn, ":event-bus/");
+    return slash ? slash + strlen(":event-bus/") : name_or_arn;
+}
+
+/* The caller's own bus an ARN names, or NULL. */
+static events_bus *own_bus(api_call *call, const char *arn)
+{
+    events_bus *bus = strstr(arn, ":event-bus/") ? events_bus_find(events_of(call),
+                                                                   call->account, arn)
+                                                 : NULL;
+    return bus && strcmp(bus->account, call->account) == 0 ? bus : NULL;
+}
+
 api_status events_list_archives(api_call *call)
 {
+    const char *source = NULL;
+
+    if (param_str(call, call->input, "EventSourceArn", &source, NULL) < 0)
+        return API_DONE;
+    /* A bus that is not there is an error, not an empty list (AWS recording in
+     * localstack's test_archive_and_replay snapshot, list-archives-unknown-event-bus). */
+    if (source && !own_bus(call, source))
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
+                        bus_name_shown(source));
     return events_list_named(call, &events_of(call)->archives, "Archives", archive_list_view);
 }
 
@@ -391,21 +404,29 @@ api_status events_start_replay(api_call *call)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
                         "Parameters ReplayName, EventSourceArn, EventStartTime, EventEndTime "
                         "and Destination are required.");
-    if (!name_ok(name, 64))
-        return events_fail_pattern(call, name, "replayName", "[\\.\\-_A-Za-z0-9]+");
+    if (events_name_invalid(call, name, "replayName", 64))
+        return API_DONE;
     key_of(call->account, name, key, sizeof key);
     if (map_str_get(&svc->replays, key))
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_EXISTS, "Replay %s already exists.", name);
+    /* AWS (localstack's test_archive_and_replay snapshot): an unknown archive is a
+     * ValidationException on EventSourceArn, an unknown destination bus a
+     * ResourceNotFoundException, another existing bus a cross-bus ValidationException. */
     events_archive *a = archive_by_arn(svc, source);
     if (!a || strcmp(a->account, call->account) != 0) { /* another account's is not there */
         const char *shown = strstr(source, ":archive/") ? strstr(source, ":archive/") + 9 : source;
-        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Archive %s does not exist.",
+        return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                        "Parameter EventSourceArn is not valid. Reason: Archive %s does not "
+                        "exist.",
                         shown);
     }
     if (start >= end)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
                         "Parameter EventEndTime is not valid. Reason: EventStartTime must be "
                         "before EventEndTime.");
+    if (strcmp(dest_arn, a->bus_arn) != 0 && !own_bus(call, dest_arn))
+        return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND, "Event bus %s does not exist.",
+                        bus_name_shown(dest_arn));
     if (strcmp(dest_arn, a->bus_arn) != 0)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
                         "Parameter Destination.Arn is not valid. Reason: Cross event bus replay "
@@ -523,6 +544,32 @@ static void replay_done(void *arg, int status)
     free(d);
 }
 
+/* The archived event with "replay-name" where AWS puts it, right after "region"
+ * (localstack's test_archive_and_replay snapshot of replayed events); takes `ev`. */
+static json_t *with_replay_name(json_t *ev, const char *name)
+{
+    const char *k;
+    json_t *v;
+    bool placed = false;
+
+    if (!json_is_object(ev))
+        return ev;
+    json_t *out = json_object();
+    json_object_foreach(ev, k, v) {
+        if (strcmp(k, "replay-name") == 0)
+            continue;
+        json_object_set(out, k, v);
+        if (!placed && strcmp(k, "region") == 0) {
+            json_object_set_new(out, "replay-name", json_string(name));
+            placed = true;
+        }
+    }
+    if (!placed)
+        json_object_set_new(out, "replay-name", json_string(name));
+    json_decref(ev);
+    return out;
+}
+
 /* Runs one STARTING replay to its end in one batch. */
 static void run_replay(events_service *svc, const char *account, json_t *doc)
 {
@@ -561,9 +608,8 @@ static void run_replay(events_service *svc, const char *account, json_t *doc)
                 continue;
             if (store_read_payload(svc->store, a->seqs[i], &body, &blen, &attrs, &alen) < 0)
                 continue;
-            json_t *ev = json_loadb(body, blen, 0, NULL);
+            json_t *ev = with_replay_name(json_loadb(body, blen, 0, NULL), name);
             if (json_is_object(ev)) {
-                json_object_set_new(ev, "replay-name", json_string(name));
                 char *text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 events_dispatch_event(d, bus, ev, text);
                 free(text);

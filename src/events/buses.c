@@ -511,11 +511,13 @@ api_status events_remove_permission(api_call *call)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
                         "Parameter StatementId is required unless RemoveAllPermissions is "
                         "true.");
+    /* A bus without a policy has no such statement either: AWS answers the same
+     * (localstack's test_events snapshot, test_remove_permission_non_existing_sid). */
     json_t *doc = b->policy ? json_loads(b->policy, 0, NULL) : NULL;
     if (!json_is_object(doc)) {
         json_decref(doc);
         return api_fail(call, AWS_ERR_EVENTS_RESOURCE_NOT_FOUND,
-                        "EventBus does not have a policy.");
+                        "Statement with the provided id does not exist.");
     }
     json_t *stmts = json_object_get(doc, "Statement");
     if (json_is_object(stmts)) {

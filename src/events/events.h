@@ -200,6 +200,7 @@ events_rule *events_rule_by_arn(events_service *svc, const char *arn);
 /* Sets AWS's modelled-constraint ValidationException on the call. */
 api_status events_fail_pattern(api_call *call, const char *value, const char *field,
                                const char *regex);
+bool events_name_invalid(api_call *call, const char *value, const char *field, size_t max);
 events_rule *events_rule_new(events_service *svc, events_bus *b, uint64_t id, const char *name);
 void events_rule_free(events_rule *r);
 /* Recompiles the rule's pattern into its bus's set (or removes it there). */

@@ -16,8 +16,6 @@
 #include "events/events.h"
 #include "events/transform.h"
 
-#define NAME_RE "[\\.\\-_A-Za-z0-9]+"
-
 /* --- shared helpers ----------------------------------------------------------- */
 
 void events_token_encode(const char *name, char *out, size_t outlen)
@@ -61,21 +59,6 @@ const char **events_sorted_keys(const map_str *m, size_t *n)
     qsort(keys, k, sizeof *keys, cmp_str);
     *n = k;
     return keys;
-}
-
-static bool name_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 64)
-        return false;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == '_'))
-            return false;
-    }
-    return true;
 }
 
 static api_status fail_null(api_call *call, const char *field)
@@ -171,8 +154,8 @@ api_status events_put_rule(api_call *call)
         return API_DONE;
     if (!name)
         return fail_null(call, "name");
-    if (!name_ok(name))
-        return events_fail_pattern(call, name, "name", NAME_RE);
+    if (events_name_invalid(call, name, "name", 64))
+        return API_DONE;
     if (state && strcmp(state, "ENABLED") != 0 && strcmp(state, "DISABLED") != 0 &&
         strcmp(state, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") != 0)
         return api_fail(call, AWS_ERR_EVENTS_VALIDATION,
@@ -460,7 +443,7 @@ static bool arn_shaped(const char *arn)
 }
 
 /* Validates one target; returns 0, or -1 with the call's error set. */
-static int validate_target(api_call *call, json_t *t)
+static int validate_target(api_call *call, json_t *t, size_t pos)
 {
     events_service *svc = events_of(call);
     const char *id = json_string_value(json_object_get(t, "Id"));
@@ -470,22 +453,23 @@ static int validate_target(api_call *call, json_t *t)
     json_t *tr = json_object_get(t, "InputTransformer");
     json_t *retry = json_object_get(t, "RetryPolicy");
     json_t *dlc = json_object_get(t, "DeadLetterConfig");
-    char err[600];
+    char err[600], field[64];
 
     if (!json_is_object(t)) {
         api_fail(call, AWS_ERR_SERIALIZATION, "Value for Targets must be of type structure");
         return -1;
     }
+    /* AWS names the member by its 1-based position: 'targets.1.member.id'. */
+    snprintf(field, sizeof field, "targets.%zu.member.id", pos);
     if (!id) {
-        fail_null(call, "targets.member.id");
+        fail_null(call, field);
         return -1;
     }
-    if (!name_ok(id)) {
-        events_fail_pattern(call, id, "targets.member.id", NAME_RE);
+    if (events_name_invalid(call, id, field, 64))
         return -1;
-    }
     if (!arn) {
-        fail_null(call, "targets.member.arn");
+        snprintf(field, sizeof field, "targets.%zu.member.arn", pos);
+        fail_null(call, field);
         return -1;
     }
     if ((input != NULL) + (input_path != NULL) + (tr != NULL) > 1) {
@@ -497,9 +481,9 @@ static int validate_target(api_call *call, json_t *t)
     }
     if (strlen(arn) > 1600 || (json_is_string(input) && json_string_length(input) > 8192)) {
         api_fail(call, AWS_ERR_EVENTS_VALIDATION,
-                 "1 validation error detected: Value at 'targets.member.%s' failed to satisfy "
-                 "constraint: Member must have length less than or equal to %d",
-                 strlen(arn) > 1600 ? "arn" : "input", strlen(arn) > 1600 ? 1600 : 8192);
+                 "1 validation error detected: Value at 'targets.%zu.member.%s' failed to "
+                 "satisfy constraint: Member must have length less than or equal to %d",
+                 pos, strlen(arn) > 1600 ? "arn" : "input", strlen(arn) > 1600 ? 1600 : 8192);
         return -1;
     }
     if (input) {
@@ -593,7 +577,7 @@ api_status events_put_targets(api_call *call)
                         json_array_size(targets) < 1 ? "greater than or equal to 1"
                                                      : "less than or equal to 10");
     json_array_foreach(targets, i, t)
-        if (validate_target(call, t) < 0)
+        if (validate_target(call, t, i + 1) < 0)
             return API_DONE;
 
     json_t *failed = json_array();

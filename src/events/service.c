@@ -309,6 +309,36 @@ api_status events_fail_pattern(api_call *call, const char *value, const char *fi
                     value, field, regex);
 }
 
+/* A name of 1 to max of [.-_A-Za-z0-9] (rules, target ids, archives, replays). AWS
+ * reports a value over max by its length (aws-cdk#21808), with the pattern as a second
+ * error when that fails too (localstack's test_create_connection_validations
+ * recording); true, with the error set, if it is not such a name. */
+bool events_name_invalid(api_call *call, const char *value, const char *field, size_t max)
+{
+    static const char re[] = "[\\.\\-_A-Za-z0-9]+";
+    size_t n = strlen(value);
+    bool chars_ok = n > 0 && strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789.-_") == n;
+
+    if (n > max && chars_ok)
+        api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                 "1 validation error detected: Value '%s' at '%s' failed to satisfy "
+                 "constraint: Member must have length less than or equal to %zu",
+                 value, field, max);
+    else if (n > max)
+        api_fail(call, AWS_ERR_EVENTS_VALIDATION,
+                 "2 validation errors detected: Value '%s' at '%s' failed to satisfy "
+                 "constraint: Member must have length less than or equal to %zu; Value '%s' at "
+                 "'%s' failed to satisfy constraint: Member must satisfy regular expression "
+                 "pattern: %s",
+                 value, field, max, value, field, re);
+    else if (!chars_ok)
+        events_fail_pattern(call, value, field, re);
+    else
+        return false;
+    return true;
+}
+
 /* --- rules --------------------------------------------------------------------- */
 
 static void rule_fire(evutil_socket_t fd, short what, void *arg);

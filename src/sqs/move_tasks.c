@@ -33,7 +33,7 @@ static const char *const status_names[] = {"RUNNING", "COMPLETED", "CANCELLING",
 struct sqs_move_task {
     sqs_service *svc;
     uint64_t id;
-    char handle[37];
+    char *handle;            /* base64 of {"taskId":..,"sourceArn":..}, as AWS's */
     char *source_arn;
     char *dest_arn;          /* NULL: each message's original source */
     int rate;                /* messages a second; 0 = as fast as allowed */
@@ -70,6 +70,7 @@ static void task_free(sqs_move_task *t)
 {
     if (t->timer)
         event_free(t->timer);
+    free(t->handle);
     free(t->source_arn);
     free(t->dest_arn);
     free(t->failure);
@@ -126,11 +127,17 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         sqs_queue *dest = NULL;
         if (t->dest_arn) {
             dest = sqs_queue_find_arn(svc, t->dest_arn);
-        } else if (m->meta) {
-            json_t *meta = json_loads(m->meta, 0, NULL);
-            dest = sqs_queue_find_arn(svc,
-                                      json_string_value(json_object_get(meta, "dlq_source")));
+        } else {
+            json_t *meta = m->meta ? json_loads(m->meta, 0, NULL) : NULL;
+            const char *origin = json_string_value(json_object_get(meta, "dlq_source"));
+            dest = origin ? sqs_queue_find_arn(svc, origin) : NULL;
             json_decref(meta);
+            /* A message sent straight to the dead-letter queue (or put there
+             * by SNS, EventBridge...) has no source queue to go back to. */
+            if (!origin) {
+                finish_task(t, TASK_FAILED, "CouldNotDetermineMessageSource", b);
+                goto commit;
+            }
         }
         if (!dest || dest == src) {
             finish_task(t, TASK_FAILED, "AWS.SimpleQueueService.NonExistentQueue", b);
@@ -160,7 +167,7 @@ static sqs_move_task *task_new(sqs_service *svc, uint64_t id, const char *handle
     sqs_move_task *t = xcalloc(1, sizeof *t);
     t->svc = svc;
     t->id = id;
-    snprintf(t->handle, sizeof t->handle, "%s", handle);
+    t->handle = xstrdup(handle);
     t->timer = evtimer_new(svc->base, tick, t);
     t->next = svc->move_tasks;
     svc->move_tasks = t;
@@ -186,6 +193,35 @@ static bool is_dead_letter_queue(sqs_service *svc, const sqs_queue *q)
     return false;
 }
 
+/* AWS's task handles are base64 of {"taskId":"<uuid>","sourceArn":"<arn>"}. */
+static char *task_handle_encode(const char *task_id, const char *source_arn)
+{
+    json_t *doc = json_pack("{s:s,s:s}", "taskId", task_id, "sourceArn", source_arn);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t n = strlen(text);
+    char *out = xmalloc(base64_encoded_len(n) + 1);
+
+    base64_encode((const uint8_t *)text, n, out);
+    free(text);
+    json_decref(doc);
+    return out;
+}
+
+/* The source ARN a well-formed task handle names (a new string), or NULL. */
+static char *task_handle_source(const char *handle)
+{
+    size_t n = strlen(handle);
+    uint8_t *raw = xmalloc(n * 3 / 4 + 3);
+    long len = base64_decode(handle, n, raw);
+    json_t *doc = len > 0 ? json_loadb((const char *)raw, (size_t)len, 0, NULL) : NULL;
+    const char *source = json_string_value(json_object_get(doc, "sourceArn"));
+    char *out = source && json_is_string(json_object_get(doc, "taskId")) ? xstrdup(source)
+                                                                          : NULL;
+    json_decref(doc);
+    free(raw);
+    return out;
+}
+
 api_status sqs_start_message_move_task(api_call *call)
 {
     sqs_service *svc = sqs_of(call);
@@ -208,22 +244,31 @@ api_status sqs_start_message_move_task(api_call *call)
     if (!is_dead_letter_queue(svc, src))
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Source queue must be configured as a Dead Letter Queue.");
-    if (dest && (!sqs_queue_find_arn(svc, dest) || strcmp(dest, source) == 0))
+    sqs_queue *dq = dest ? sqs_queue_find_arn(svc, dest) : NULL;
+    if (dest && (!dq || strcmp(dest, source) == 0))
         return api_fail(call, AWS_ERR_SQS_RESOURCE_NOT_FOUND,
                         "The resource that you specified for the DestinationArn parameter "
                         "doesn't exist.");
+    /* "any other queue as the redrive destination if both queues are the
+     * same type" (SQS Developer Guide, dead-letter queue redrive) */
+    if (dq && dq->fifo != src->fifo)
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                        "The source queue and destination queue must be of the same queue "
+                        "type.");
     if (has_rate && (rate < 1 || rate > 500))
         return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "Value %lld for parameter MaxNumberOfMessagesPerSecond is invalid. "
                         "Reason: Must be between 1 and 500.", rate);
     if (running_task_for(svc, source))
-        return api_fail(call, AWS_ERR_SQS_UNSUPPORTED_OPERATION,
+        return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
                         "There is already a task running. Only one active task is allowed for "
                         "a source queue arn at a given time.");
 
-    char handle[37];
-    uuid_v4(handle);
+    char task_id[37];
+    uuid_v4(task_id);
+    char *handle = task_handle_encode(task_id, source);
     sqs_move_task *t = task_new(svc, store_next_resource_id(svc->store), handle);
+    free(handle);
     t->source_arn = xstrdup(source);
     t->dest_arn = dest ? xstrdup(dest) : NULL;
     t->rate = has_rate ? (int)rate : 0;
@@ -254,8 +299,22 @@ api_status sqs_cancel_message_move_task(api_call *call)
     sqs_move_task *t = svc->move_tasks;
     while (t && strcmp(t->handle, handle) != 0)
         t = t->next;
-    if (!t)
+    if (!t) {
+        /* AWS reads the handle: not one of its shape, its source queue
+         * gone, or no such task on that queue (three different answers). */
+        char *source = task_handle_source(handle);
+        sqs_queue *src = source ? sqs_queue_find_arn(svc, source) : NULL;
+        bool well_formed = source != NULL;
+        free(source);
+        if (!well_formed)
+            return api_fail(call, AWS_ERR_INVALID_PARAMETER_VALUE,
+                            "Value for parameter TaskHandle is invalid.");
+        if (!src || strcmp(src->account, call->account) != 0)
+            return api_fail(call, AWS_ERR_SQS_RESOURCE_NOT_FOUND,
+                            "The resource that you specified for the SourceArn parameter "
+                            "doesn't exist.");
         return api_fail(call, AWS_ERR_SQS_RESOURCE_NOT_FOUND, "Task does not exist.");
+    }
     if (t->status != TASK_RUNNING)
         return api_fail(call, AWS_ERR_SQS_UNSUPPORTED_OPERATION,
                         "Only active tasks can be cancelled.");

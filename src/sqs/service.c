@@ -378,6 +378,10 @@ static void load_message(void *arg, const store_message *sm)
     if (m->meta) {
         json_t *meta = json_loads(m->meta, 0, NULL);
         sqs_message_set_group(m, json_string_value(json_object_get(meta, "group")));
+        /* a redriven message's new id (the stored row keeps the first) */
+        const char *id = json_string_value(json_object_get(meta, "id"));
+        if (id && strlen(id) < sizeof m->message_id)
+            snprintf(m->message_id, sizeof m->message_id, "%s", id);
         json_decref(meta);
     }
     sqs_index_add(ctx->svc, m, ctx->now);

@@ -305,7 +305,9 @@ size_t sqs_fifo_attempt_replay(sqs_queue *q, const char *attempt_id, int64_t now
 void sqs_fifo_attempts_clear(sqs_queue *q, int64_t now, bool all);
 
 /* Moves a stored message to another queue with a fresh receive count (a
- * dead-letter move records source_arn; a redrive passes NULL). */
+ * dead-letter move records source_arn; a redrive passes NULL and, as AWS,
+ * makes it a new message: a new MessageId, kept in its meta as "id", and
+ * a new enqueue time). */
 void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const char *source_arn,
                       store_batch *b, int64_t now);
 

@@ -185,6 +185,14 @@ void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const cha
         json_object_set_new(meta, "dlq_source", json_string(source_arn));
     else
         json_object_del(meta, "dlq_source");
+    /* A FIFO dead-letter queue takes the message's id as its deduplication
+     * id, so two messages that shared one are both kept (AWS documents it). */
+    if (source_arn && to->fifo && json_object_get(meta, "dedup"))
+        json_object_set_new(meta, "dedup", json_string(m->message_id));
+    if (!source_arn) {
+        uuid_v4(m->message_id);
+        json_object_set_new(meta, "id", json_string(m->message_id));
+    }
     free(m->meta);
     m->meta = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
@@ -192,8 +200,9 @@ void sqs_message_move(sqs_service *svc, sqs_message *m, sqs_queue *to, const cha
     sqs_index_remove(svc, m);
     uint64_t seq = store_next_message_seq(svc->store);
     /* a FIFO queue restarts the message's retention at the move (AWS: its
-     * enqueue timestamp resets); a standard one keeps the original send */
-    if (to->fifo)
+     * enqueue timestamp resets); a standard one keeps the original send; a
+     * redrive always restarts it */
+    if (to->fifo || !source_arn)
         m->sent_ms = now;
     store_move_message(b, m->seq, seq, to->id, m->sent_ms, now, 0, m->meta);
     m->seq = seq;

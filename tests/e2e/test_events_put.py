@@ -162,7 +162,7 @@ def test_per_entry_errors(events_novalidate, evname):
         {"Source": "a", "DetailType": "t", "Detail": "{}", "EventBusName": evname()},
         {"Source": "aws.ec2", "DetailType": "t", "Detail": "{}"},
     ])
-    assert r["FailedEntryCount"] == 7
+    assert r["FailedEntryCount"] == 6
     e = r["Entries"]
     assert "EventId" in e[0] and "ErrorCode" not in e[0]
     assert (e[1]["ErrorCode"], e[1]["ErrorMessage"]) == (
@@ -174,7 +174,10 @@ def test_per_entry_errors(events_novalidate, evname):
         "InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.")
     assert (e[4]["ErrorCode"], e[4]["ErrorMessage"]) == ("MalformedDetail", "Detail is malformed.")
     assert e[5]["ErrorCode"] == "MalformedDetail"
-    assert e[6]["ErrorCode"] == "ResourceNotFoundException"
+    # a bus that does not exist: AWS answers an EventId and delivers nowhere
+    # (LocalStack's AWS recording test_put_events_nonexistent_event_bus,
+    # aws/aws-cli#9186)
+    assert "EventId" in e[6] and "ErrorCode" not in e[6]
     assert (e[7]["ErrorCode"], e[7]["ErrorMessage"]) == (
         "NotAuthorizedForSourceException", "Not authorized for the source.")
 

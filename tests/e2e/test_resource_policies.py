@@ -298,7 +298,9 @@ def test_bus_policy_lets_another_account_put_events(srv):
     assert "Policy" not in ev_a.describe_event_bus(Name=name)
     assert ev_b.put_events(Entries=[entry])["FailedEntryCount"] == 1
     code, _, msg = error(ev_a.remove_permission, EventBusName=name, StatementId="b-sends")
-    assert code == "ResourceNotFoundException" and "policy" in msg
+    # AWS's text is the same with no policy left (its recorded answer)
+    assert (code, msg) == ("ResourceNotFoundException",
+                           "Statement with the provided id does not exist.")
 
     # A whole Policy, with a Deny that wins over the Allow for B.
     whole = {"Version": "2012-10-17", "Statement": [
@@ -332,7 +334,9 @@ def test_bus_policy_lets_another_account_put_events(srv):
     code, _, _ = error(ev_b.start_replay, ReplayName=unique("rp"), EventSourceArn=archive,
                        EventStartTime=0, EventEndTime=4102444800,
                        Destination={"Arn": bus_arn})
-    assert code == "ResourceNotFoundException"
+    # another account's archive is one B does not have: AWS's recorded
+    # answer for an unknown archive is a ValidationException
+    assert code == "ValidationException"
 
 
 def test_bus_policy_survives_a_restart(tmp_path):
