@@ -203,9 +203,11 @@ static int parse_serve(int argc, char **argv, serve_options *o)
         return 2;
     }
     const char *tls_files[] = {o->tls_cert, o->tls_key, o->ca_file};
+    const char *tls_flags[] = {"--tls-cert", "--tls-key", "--ca-file"};
     for (size_t i = 0; i < sizeof tls_files / sizeof *tls_files; i++)
         if (tls_files[i] && access(tls_files[i], R_OK) != 0) {
-            fprintf(stderr, "sluice: cannot read %s: %s\n", tls_files[i], strerror(errno));
+            fprintf(stderr, "sluice: %s: cannot read %s: %s\n", tls_flags[i], tls_files[i],
+                    strerror(errno));
             return 2;
         }
     return 0;

@@ -357,6 +357,22 @@ class Workers:
                 isinstance(e, botocore.exceptions.ClientError) and
                 e.response.get("Error", {}).get("Code") in REFUSALS)
 
+    def _attempt(self, doubt, keys, call):
+        """Makes call() and returns its answer.  If it raises: a definite
+        refusal takes keys out of doubt (they must not appear); anything
+        else leaves them in doubt and counts an in-doubt call."""
+        L = self.L
+        try:
+            return call()
+        except Exception as e:
+            with L.lock:
+                if self._refused(e):
+                    for k in keys:
+                        doubt.pop(k, None)
+                else:
+                    L.calls["doubt"] += 1
+            raise
+
     # -- standard queue
     def std_sender(self, rng, sqs, sns, ev):
         L = self.L
@@ -369,17 +385,8 @@ class Workers:
             with L.lock:
                 for k in keys:
                     L.std_doubt[k] = bodies[k]
-            try:
-                r = sqs.send_message_batch(QueueUrl=self.urls["std"],
-                                           Entries=entries)
-            except Exception as e:
-                with L.lock:
-                    if self._refused(e):
-                        for k in keys:
-                            L.std_doubt.pop(k, None)
-                    else:
-                        L.calls["doubt"] += 1
-                raise
+            r = self._attempt(L.std_doubt, keys, lambda: sqs.send_message_batch(
+                QueueUrl=self.urls["std"], Entries=entries))
             with L.lock:
                 L.calls["acked"] += 1
                 for ok in r.get("Successful", []):
@@ -547,19 +554,10 @@ class Workers:
         body = payload(rng, k)[:2000]
         with L.lock:
             L.sns_doubt[k] = body
-        try:
-            sns.publish(TopicArn=self.topic, Message=body,
-                        MessageAttributes={
-                            "k": {"DataType": "String", "StringValue": k},
-                            "kind": {"DataType": "String",
-                                     "StringValue": kind_of(k)}})
-        except Exception as e:
-            with L.lock:
-                if self._refused(e):
-                    L.sns_doubt.pop(k, None)
-                else:
-                    L.calls["doubt"] += 1
-            raise
+        self._attempt(L.sns_doubt, [k], lambda: sns.publish(
+            TopicArn=self.topic, Message=body, MessageAttributes={
+                "k": {"DataType": "String", "StringValue": k},
+                "kind": {"DataType": "String", "StringValue": kind_of(k)}}))
         with L.lock:
             L.calls["acked"] += 1
             L.sns_acked[k] = body
@@ -573,20 +571,10 @@ class Workers:
         texts = {k: payload(rng, k)[:1500] for k in keys}
         with L.lock:
             L.ev_doubt.update(texts)
-        try:
-            r = ev.put_events(Entries=[{
-                "EventBusName": "torture-bus", "Source": "torture",
-                "DetailType": "t",
-                "Detail": json.dumps({"k": k, "kind": kind_of(k),
-                                      "text": texts[k]})} for k in keys])
-        except Exception as e:
-            with L.lock:
-                if self._refused(e):
-                    for k in keys:
-                        L.ev_doubt.pop(k, None)
-                else:
-                    L.calls["doubt"] += 1
-            raise
+        r = self._attempt(L.ev_doubt, keys, lambda: ev.put_events(Entries=[{
+            "EventBusName": "torture-bus", "Source": "torture", "DetailType": "t",
+            "Detail": json.dumps({"k": k, "kind": kind_of(k), "text": texts[k]})}
+            for k in keys]))
         with L.lock:
             L.calls["acked"] += 1
             for k, e in zip(keys, r.get("Entries", [])):
