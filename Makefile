@@ -25,10 +25,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 STD     := -std=c17 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 
-# Fail early, naming the Debian package that is missing.
+# Fail early, naming the Debian package that is missing.  The goals that
+# install their own dependencies first (and then build in a sub-make, which
+# checks again) are let through.
+SELF_INSTALLING := deps help clean test run bench bench-sluice bench-compare torture fuzz valgrind
 PKG_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
 ifneq ($(PKG_OK),yes)
-ifeq ($(filter deps help clean,$(MAKECMDGOALS)),)
+ifeq ($(filter $(SELF_INSTALLING),$(MAKECMDGOALS)),)
 $(info missing build libraries: $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo y),,$(p))))
 $(info install them with: scripts/install-deps.sh build   (Debian: libevent-dev libjansson-dev libcjson-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libjemalloc-dev))
 $(error missing build libraries)
