@@ -281,7 +281,7 @@ api_status events_delete_archive(api_call *call)
     if (!a)
         return API_DONE;
     store_batch *b = store_batch_new();
-    store_delete_resource(b, a->id);
+    store_delete_container(b, a->id);
     key_of(a->account, a->name, key, sizeof key);
     map_str_del(&svc->archives, key);
     archive_free(a);

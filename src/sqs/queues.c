@@ -234,7 +234,7 @@ api_status sqs_delete_queue(api_call *call)
     if (!q)
         return API_DONE;
     store_batch *b = store_batch_new();
-    store_delete_resource(b, q->id);
+    store_delete_container(b, q->id);
     sqs_fifo_dedup_expire(q, 0, b, true);
     log_info("sqs", "queue deleted account=%s queue=%s", q->account, q->name);
     sqs_queue_drop(svc, q);

@@ -19,6 +19,13 @@
  * it re-creates it and writes are accepted again.  Batches without a
  * completion (memory already holds their change, nobody waits) are kept when
  * their commit fails and applied first in the next transaction that succeeds.
+ *
+ * Bulk deletions (a deleted queue or archive, a purge) do not delete their
+ * messages in the transaction that acknowledges them: that could take
+ * seconds and hold every other write back.  The transaction records the
+ * container in the doomed table (with the highest seq it covers); from then
+ * on loading skips those rows, and the committer sweeps them away a chunk at
+ * a time, between group commits or when idle.
  */
 #include "store/store.h"
 
@@ -45,10 +52,15 @@
 /* Failed batches without a completion kept for the next commit; beyond this
  * the oldest are dropped (and counted): a bound on memory while full. */
 #define OWED_MAX 100000
+/* Rows of doomed containers deleted per sweeping transaction. */
+#define SWEEP_CHUNK 2000
+/* max_seq of a container that is gone: every row of it. */
+#define DOOM_ALL INT64_MAX
 
 enum op_kind {
     OP_PUT_RESOURCE,
     OP_DELETE_RESOURCE,
+    OP_DELETE_CONTAINER,
     OP_PUT_MESSAGE,
     OP_UPDATE_MESSAGE,
     OP_MOVE_MESSAGE,
@@ -87,10 +99,13 @@ enum stmt_id {
     ST_UPDATE_MESSAGE,
     ST_MOVE_MESSAGE,
     ST_DELETE_MESSAGE,
-    ST_PURGE,
     ST_PUT_DEDUP,
     ST_DELETE_DEDUP,
     ST_DELETE_CONTAINER_DEDUP,
+    ST_DOOM,
+    ST_DOOMED_NEXT,
+    ST_SWEEP,
+    ST_UNDOOM,
     ST_COUNT
 };
 
@@ -108,11 +123,16 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "receive_count = ?5, first_receive_ms = 0, meta = coalesce(?6, meta), "
                         "sent_ms = ?7 WHERE seq = ?1",
     [ST_DELETE_MESSAGE] = "DELETE FROM messages WHERE seq = ?1",
-    [ST_PURGE] = "DELETE FROM messages WHERE container = ?1 AND seq <= ?2",
     [ST_PUT_DEDUP] = "INSERT OR REPLACE INTO dedup(key, container, doc, expires_ms) "
                      "VALUES (?1, ?2, ?3, ?4)",
     [ST_DELETE_DEDUP] = "DELETE FROM dedup WHERE key = ?1",
     [ST_DELETE_CONTAINER_DEDUP] = "DELETE FROM dedup WHERE container = ?1",
+    [ST_DOOM] = "INSERT INTO doomed(container, max_seq) VALUES (?1, ?2) "
+                "ON CONFLICT(container) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq)",
+    [ST_DOOMED_NEXT] = "SELECT container, max_seq FROM doomed LIMIT 1",
+    [ST_SWEEP] = "DELETE FROM messages WHERE seq IN (SELECT seq FROM messages "
+                 "WHERE container = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3)",
+    [ST_UNDOOM] = "DELETE FROM doomed WHERE container = ?1 AND max_seq = ?2",
 };
 
 static const char schema_sql[] =
@@ -127,7 +147,9 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS messages_by_container ON messages (container, seq);"
     "CREATE TABLE IF NOT EXISTS dedup ("
     "  key TEXT PRIMARY KEY, container INTEGER NOT NULL, doc TEXT NOT NULL,"
-    "  expires_ms INTEGER NOT NULL) WITHOUT ROWID;";
+    "  expires_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS doomed ("
+    "  container INTEGER PRIMARY KEY, max_seq INTEGER NOT NULL);";
 
 struct store {
     sqlite3 *writer;             /* committer thread only */
@@ -142,6 +164,7 @@ struct store {
     store_batch *done, *done_tail;
     bool stopping;
     bool busy;                   /* the committer holds a group */
+    bool sweeping;               /* committer thread: doomed rows may remain */
     uint64_t commits, batches;
 
     store_wakeup_fn wakeup;
@@ -235,6 +258,11 @@ void store_delete_resource(store_batch *b, uint64_t id)
     batch_add(b, OP_DELETE_RESOURCE)->id = id;
 }
 
+void store_delete_container(store_batch *b, uint64_t id)
+{
+    batch_add(b, OP_DELETE_CONTAINER)->id = id;
+}
+
 void store_put_message(store_batch *b, const store_message *m)
 {
     op *o = batch_add(b, OP_PUT_MESSAGE);
@@ -313,6 +341,17 @@ static int step_reset(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Marks a container's rows up to max_seq as deleted (swept later). */
+static int doom(store *s, uint64_t container, int64_t max_seq)
+{
+    sqlite3_stmt *st = s->stmts[ST_DOOM];
+
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)container);
+    sqlite3_bind_int64(st, 2, max_seq);
+    s->sweeping = true;
+    return step_reset(st);
+}
+
 static int apply_op(store *s, const op *o)
 {
     sqlite3_stmt *st;
@@ -328,6 +367,7 @@ static int apply_op(store *s, const op *o)
         sqlite3_bind_text(st, 5, o->s4, -1, SQLITE_STATIC);
         return step_reset(st);
     case OP_DELETE_RESOURCE:
+    case OP_DELETE_CONTAINER:
         st = s->stmts[ST_DELETE_RESOURCE];
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
         if ((rc = step_reset(st)) != SQLITE_OK)
@@ -336,6 +376,8 @@ static int apply_op(store *s, const op *o)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
         if ((rc = step_reset(st)) != SQLITE_OK)
             return rc;
+        if (o->kind == OP_DELETE_CONTAINER)
+            return doom(s, o->id, DOOM_ALL);
         st = s->stmts[ST_DELETE_CONTAINER_MESSAGES];
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
         return step_reset(st);
@@ -388,10 +430,7 @@ static int apply_op(store *s, const op *o)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
         return step_reset(st);
     case OP_PURGE:
-        st = s->stmts[ST_PURGE];
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)o->id2);
-        return step_reset(st);
+        return doom(s, o->id, (int64_t)o->id2);
     }
     return SQLITE_MISUSE;
 }
@@ -628,6 +667,50 @@ static store_batch *commit_group(store *s, store_batch *group)
     return out;
 }
 
+/* Deletes one chunk of a doomed container's rows, in its own transaction,
+ * and forgets the container once none are left.  A failure stops sweeping
+ * until the next bulk deletion or start (the rows stay hidden meanwhile). */
+static void sweep_step(store *s)
+{
+    sqlite3_stmt *next = s->stmts[ST_DOOMED_NEXT], *st;
+    sqlite3_int64 container, max_seq;
+    int rc = exec_simple(s->writer, "BEGIN IMMEDIATE");
+
+    if (rc != SQLITE_OK)
+        goto failed;
+    rc = sqlite3_step(next);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(next);
+        s->sweeping = false;
+        exec_simple(s->writer, rc == SQLITE_DONE ? "COMMIT" : "ROLLBACK");
+        return;
+    }
+    container = sqlite3_column_int64(next, 0);
+    max_seq = sqlite3_column_int64(next, 1);
+    sqlite3_reset(next);
+    st = s->stmts[ST_SWEEP];
+    sqlite3_bind_int64(st, 1, container);
+    sqlite3_bind_int64(st, 2, max_seq);
+    sqlite3_bind_int64(st, 3, SWEEP_CHUNK);
+    rc = step_reset(st);
+    if (rc == SQLITE_OK && sqlite3_changes(s->writer) < SWEEP_CHUNK) {
+        st = s->stmts[ST_UNDOOM];
+        sqlite3_bind_int64(st, 1, container);
+        sqlite3_bind_int64(st, 2, max_seq);
+        rc = step_reset(st);
+    }
+    if (rc == SQLITE_OK)
+        rc = exec_simple(s->writer, "COMMIT");
+    if (rc == SQLITE_OK)
+        return;
+    exec_simple(s->writer, "ROLLBACK");
+failed:
+    s->sweeping = false;
+    log_warn("store", "sweeping deleted messages stopped (%s): they stay hidden and are "
+                      "swept after the next restart data_dir=%s",
+             sqlite3_errstr(rc), s->dir);
+}
+
 static void *committer_main(void *arg)
 {
     store *s = arg;
@@ -638,6 +721,8 @@ static void *committer_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         while (!s->pending && !s->stopping) {
+            if (s->sweeping && !atomic_load(&s->full))
+                break;
             if (!atomic_load(&s->full) && !s->owed) {
                 pthread_cond_wait(&s->cv, &s->mu);
                 continue;
@@ -659,6 +744,8 @@ static void *committer_main(void *arg)
             commit_owed(s);
             if (stop)
                 return NULL;
+            if (s->sweeping && !atomic_load(&s->full))
+                sweep_step(s);
             continue;
         }
         pthread_mutex_unlock(&s->mu);
@@ -686,6 +773,9 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (s->wakeup && group)
             s->wakeup(s->wakeup_arg);
+        /* Under load, one chunk of sweeping after each group commit. */
+        if (s->sweeping && !atomic_load(&s->full))
+            sweep_step(s);
     }
 }
 
@@ -849,8 +939,16 @@ store *store_open(const char *dir, store_wakeup_fn wakeup, void *wakeup_arg, cha
         snprintf(err, errlen, "cannot prepare: %s", sqlite3_errmsg(s->reader));
         goto fail;
     }
-    s->next_resource_id = query_u64(s->reader, "SELECT max(id) FROM resources") + 1;
-    s->next_seq = query_u64(s->reader, "SELECT max(seq) FROM messages") + 1;
+    /* Ids and seqs named by a doomed container are not handed out again:
+     * a new container or message must not fall under its marker. */
+    s->next_resource_id =
+        query_u64(s->reader, "SELECT max(coalesce((SELECT max(id) FROM resources), 0), "
+                             "coalesce((SELECT max(container) FROM doomed), 0))") + 1;
+    s->next_seq = query_u64(s->reader,
+                            "SELECT max(coalesce((SELECT max(seq) FROM messages), 0), "
+                            "coalesce((SELECT max(max_seq) FROM doomed WHERE max_seq < "
+                            "9223372036854775807), 0))") + 1;
+    s->sweeping = query_u64(s->reader, "SELECT count(*) FROM doomed") > 0;
     reserve_open(s);
 
     pthread_mutex_init(&s->mu, NULL);
@@ -941,7 +1039,9 @@ int store_load_messages(store *s, store_message_fn fn, void *arg)
     rc = sqlite3_prepare_v2(s->reader,
                             "SELECT seq, container, message_id, sent_ms, visible_at_ms, "
                             "first_receive_ms, receive_count, meta, length(body) "
-                            "FROM messages ORDER BY seq",
+                            "FROM messages m WHERE NOT EXISTS (SELECT 1 FROM doomed d "
+                            "WHERE d.container = m.container AND m.seq <= d.max_seq) "
+                            "ORDER BY seq",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         return -1;

@@ -63,8 +63,12 @@ bool store_batch_empty(const store_batch *b);
 /* A resource row; doc is JSON text.  Inserts or replaces by id. */
 void store_put_resource(store_batch *b, uint64_t id, const char *kind, const char *account,
                         const char *name, const char *doc);
-/* Deletes a resource and, if it holds messages, all of them. */
+/* Deletes a resource and, if it holds messages, all of them, in the
+ * transaction: for resources that hold few. */
 void store_delete_resource(store_batch *b, uint64_t id);
+/* Deletes a resource that may hold many messages (a queue, an archive): they
+ * are hidden in the transaction and swept away after it, a chunk at a time. */
+void store_delete_container(store_batch *b, uint64_t id);
 
 typedef struct store_message {
     uint64_t seq;            /* unique, increasing: the storage order */
@@ -100,7 +104,8 @@ void store_put_dedup(store_batch *b, uint64_t container, const char *key, const 
                      int64_t expires_ms);
 void store_delete_dedup(store_batch *b, const char *key);
 
-/* Deletes the messages of a container whose seq is <= max_seq. */
+/* Deletes the messages of a container whose seq is <= max_seq (hidden in the
+ * transaction, swept away after it). */
 void store_purge_messages(store_batch *b, uint64_t container, uint64_t max_seq);
 
 /* Hands the batch to the committer; done(arg, status) runs on the owner
