@@ -102,7 +102,7 @@ static bool name_ok(const char *s)
 static void put_row(store_batch *b, const char *kind, json_t *doc, const char *account)
 {
     static const char *const private_fields[] = {"id", "account", "token", "token_expires_ms",
-                                                 "auth_gen", NULL};
+                                                 "auth_gen", "next_slot_ms", NULL};
     json_t *copy = json_deep_copy(doc);
     for (int i = 0; private_fields[i]; i++)
         json_object_del(copy, private_fields[i]);
@@ -641,6 +641,7 @@ static json_t *dest_view(events_service *svc, json_t *doc, bool full)
 {
     json_t *o = json_deep_copy(doc);
     json_object_del(o, "id");
+    json_object_del(o, "next_slot_ms");
     json_object_set_new(o, "ApiDestinationState", json_string(dest_state(svc, doc)));
     if (!full)
         json_object_del(o, "Description");

@@ -14,8 +14,14 @@
  * length; a Retry-After on a 429/5xx answer overrides the wait, or stops
  * the retries when negative (invoke.c).  Failures AWS does not retry (a
  * missing log group directory that cannot be made, a 4xx other than
- * 401/407/409/429) go to the dead-letter queue at once.  Document fields: rule_arn, target, payload, event,
- * attempts, first_ms, next_ms.
+ * 401/407/409/429) go to the dead-letter queue at once.  Document fields:
+ * rule_arn, target, payload, event, attempts, first_ms, next_ms.
+ *
+ * An API destination's InvocationRateLimitPerSecond (default 300) spaces its
+ * invocations: up to a second's worth go at once, later ones wait for their
+ * turn (a reserved slot, so waiting deliveries go out evenly spread).  The
+ * wait is not an attempt.  The destination's next free slot is kept in
+ * memory only (next_slot_ms, a private field of its document).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -381,6 +387,24 @@ static bool put_auth(json_t *conn, json_t *headers)
     return true;
 }
 
+#define DEFAULT_RATE_PER_SECOND 300
+
+/* Reserves the destination's next invocation slot; returns how long to wait
+ * for it in ms (0: at once).  Generic cell rate: one slot per 1000/rate ms,
+ * with a second's worth of slots allowed ahead. */
+static int64_t take_slot(json_t *dest, int64_t now)
+{
+    json_int_t rate = json_integer_value(json_object_get(dest, "InvocationRateLimitPerSecond"));
+    double interval = 1000.0 / (double)(rate > 0 ? rate : DEFAULT_RATE_PER_SECOND);
+    double next = json_real_value(json_object_get(dest, "next_slot_ms"));
+
+    if (next < (double)now)
+        next = (double)now;
+    double wait = next - (double)now - (1000.0 - interval);
+    json_object_set_new(dest, "next_slot_ms", json_real(next + interval));
+    return wait > 0 ? (int64_t)(wait + 0.999) : 0;
+}
+
 static void attempt(evutil_socket_t fd, short what, void *arg)
 {
     events_delivery *dl = arg;
@@ -389,6 +413,18 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
     const char *arn = json_string_value(json_object_get(target, "Arn"));
     const char *payload = json_string_value(json_object_get(dl->doc, "payload"));
     char err[300];
+
+    if (!dl->slot_taken && arn && strncmp(arn, "arn:aws:logs:", 13) != 0) {
+        json_t *limited = events_apidest_by_arn(svc, arn);
+        int64_t wait = limited ? take_slot(limited, clock_now_ms()) : 0;
+        if (wait > 0) {
+            struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+            dl->slot_taken = true;
+            evtimer_add(dl->timer, &tv);
+            return;
+        }
+    }
+    dl->slot_taken = false;
 
     json_object_set_new(dl->doc, "attempts",
                         json_integer(json_integer_value(json_object_get(dl->doc, "attempts")) + 1));

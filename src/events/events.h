@@ -111,6 +111,7 @@ struct events_delivery {
     struct event *timer;
     bool running;           /* an attempt is in progress */
     bool dropped;           /* dropped while running: freed when it ends */
+    bool slot_taken;        /* waits for its turn under the rate limit */
 };
 
 struct events_service {

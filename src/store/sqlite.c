@@ -54,6 +54,8 @@
 #define OWED_MAX 100000
 /* Rows of doomed containers deleted per sweeping transaction. */
 #define SWEEP_CHUNK 2000
+/* Under load, the committer sweeps at most one chunk per this long. */
+#define SWEEP_PAUSE_NS 25000000LL
 /* max_seq of a container that is gone: every row of it. */
 #define DOOM_ALL INT64_MAX
 
@@ -165,6 +167,7 @@ struct store {
     bool stopping;
     bool busy;                   /* the committer holds a group */
     bool sweeping;               /* committer thread: doomed rows may remain */
+    int64_t last_sweep_ns;       /* committer thread: when the last chunk ended */
     uint64_t commits, batches;
 
     store_wakeup_fn wakeup;
@@ -669,8 +672,11 @@ static store_batch *commit_group(store *s, store_batch *group)
 
 /* Deletes one chunk of a doomed container's rows, in its own transaction,
  * and forgets the container once none are left.  A failure stops sweeping
- * until the next bulk deletion or start (the rows stay hidden meanwhile). */
-static void sweep_step(store *s)
+ * until the next bulk deletion or start (the rows stay hidden meanwhile).
+ * The sweep's commits are not synced (synchronous=NORMAL): losing one to a
+ * crash only leaves rows to sweep again, and the next synced commit syncs
+ * them too. */
+static void sweep_chunk(store *s)
 {
     sqlite3_stmt *next = s->stmts[ST_DOOMED_NEXT], *st;
     sqlite3_int64 container, max_seq;
@@ -709,6 +715,14 @@ failed:
     log_warn("store", "sweeping deleted messages stopped (%s): they stay hidden and are "
                       "swept after the next restart data_dir=%s",
              sqlite3_errstr(rc), s->dir);
+}
+
+static void sweep_step(store *s)
+{
+    exec_simple(s->writer, "PRAGMA synchronous=NORMAL");
+    sweep_chunk(s);
+    exec_simple(s->writer, "PRAGMA synchronous=FULL");
+    s->last_sweep_ns = clock_mono_ns();
 }
 
 static void *committer_main(void *arg)
@@ -773,8 +787,9 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         if (s->wakeup && group)
             s->wakeup(s->wakeup_arg);
-        /* Under load, one chunk of sweeping after each group commit. */
-        if (s->sweeping && !atomic_load(&s->full))
+        /* Under load, a chunk of sweeping now and then between groups. */
+        if (s->sweeping && !atomic_load(&s->full) &&
+            clock_mono_ns() - s->last_sweep_ns >= SWEEP_PAUSE_NS)
             sweep_step(s);
     }
 }

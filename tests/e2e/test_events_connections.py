@@ -351,3 +351,36 @@ def test_oauth_token_is_renewed_before_it_expires(events, evname, scripted):
     n = len(tokens)
     time.sleep(2.5)
     assert len(tokens) == n
+
+
+def test_invocation_rate_limit_spaces_invocations(events, evname, scripted):
+    """InvocationRateLimitPerSecond=1: the first event goes at once, the
+    others one a second; none is lost and none counts as a failed attempt."""
+    ep = scripted(_ok)
+    conn = _api_key_connection(events, evname)
+    name = evname("-dest")
+    dest = events.create_api_destination(
+        Name=name, ConnectionArn=conn["ConnectionArn"],
+        InvocationEndpoint=ep.url + "/slow", HttpMethod="POST",
+        InvocationRateLimitPerSecond=1)["ApiDestinationArn"]
+    _, src = rule_with(events, evname, [{"Id": "h", "Arn": dest, "RoleArn": ROLE}])
+    for i in range(4):
+        put(events, src, detail={"n": i})
+    e2e_util.wait_until(lambda: len(ep.requests) >= 4, timeout=20, what="four invocations")
+    times = sorted(r[4] for r in ep.requests)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(g >= 0.85 for g in gaps), gaps
+    assert sorted(json.loads(r[3])["detail"]["n"] for r in ep.requests) == [0, 1, 2, 3]
+    # The limit is the destination's: raised, the queue of waiting events
+    # is not held back longer than its reservations.
+    events.update_api_destination(Name=name, InvocationRateLimitPerSecond=300)
+    before = len(ep.requests)
+    for i in range(20):
+        put(events, src, detail={"n": 100 + i})
+    e2e_util.wait_until(lambda: len(ep.requests) >= before + 20, timeout=10,
+                        what="twenty invocations at 300 a second")
+    got = [r[4] for r in ep.requests[before:]]
+    assert max(got) - min(got) < 3, "300 a second should not space 20 events out"
+    described = events.describe_api_destination(Name=name)
+    assert described["InvocationRateLimitPerSecond"] == 300
+    assert "next_slot_ms" not in described
