@@ -54,8 +54,9 @@
 #define OWED_MAX 100000
 /* Rows of doomed containers deleted per sweeping transaction. */
 #define SWEEP_CHUNK 2000
-/* Under load, the committer sweeps at most one chunk per this long. */
-#define SWEEP_PAUSE_NS 25000000LL
+/* Under load, sweeping takes at most about 1/SWEEP_SHARE of the committer's
+ * time: after a chunk that took t, the next waits (SWEEP_SHARE - 1) * t. */
+#define SWEEP_SHARE 10
 /* max_seq of a container that is gone: every row of it. */
 #define DOOM_ALL INT64_MAX
 
@@ -167,7 +168,7 @@ struct store {
     bool stopping;
     bool busy;                   /* the committer holds a group */
     bool sweeping;               /* committer thread: doomed rows may remain */
-    int64_t last_sweep_ns;       /* committer thread: when the last chunk ended */
+    int64_t sweep_resume_ns;     /* committer thread: no chunk under load before */
     uint64_t commits, batches;
 
     store_wakeup_fn wakeup;
@@ -719,10 +720,13 @@ failed:
 
 static void sweep_step(store *s)
 {
+    int64_t start = clock_mono_ns(), end;
+
     exec_simple(s->writer, "PRAGMA synchronous=NORMAL");
     sweep_chunk(s);
     exec_simple(s->writer, "PRAGMA synchronous=FULL");
-    s->last_sweep_ns = clock_mono_ns();
+    end = clock_mono_ns();
+    s->sweep_resume_ns = end + (SWEEP_SHARE - 1) * (end - start);
 }
 
 static void *committer_main(void *arg)
@@ -789,7 +793,7 @@ static void *committer_main(void *arg)
             s->wakeup(s->wakeup_arg);
         /* Under load, a chunk of sweeping now and then between groups. */
         if (s->sweeping && !atomic_load(&s->full) &&
-            clock_mono_ns() - s->last_sweep_ns >= SWEEP_PAUSE_NS)
+            clock_mono_ns() >= s->sweep_resume_ns)
             sweep_step(s);
     }
 }
