@@ -55,7 +55,10 @@
 /* Rows of doomed containers deleted per sweeping transaction. */
 #define SWEEP_CHUNK 2000
 /* Under load, sweeping takes at most about 1/SWEEP_SHARE of the committer's
- * time: after a chunk that took t, the next waits (SWEEP_SHARE - 1) * t. */
+ * time: after a chunk that took t, the next waits (SWEEP_SHARE - 1) * t,
+ * whether or not a group is waiting at that moment (clients that wait for
+ * their answers leave the queue empty between groups).  Chunks go back to
+ * back only when no group was committed since the previous one. */
 #define SWEEP_SHARE 10
 /* max_seq of a container that is gone: every row of it. */
 #define DOOM_ALL INT64_MAX
@@ -168,8 +171,11 @@ struct store {
     bool stopping;
     bool busy;                   /* the committer holds a group */
     bool sweeping;               /* committer thread: doomed rows may remain */
-    int64_t sweep_resume_ns;     /* committer thread: no chunk under load before */
+    int64_t sweep_resume_ns;     /* committer thread: no chunk before */
+    uint64_t sweep_commits;      /* committer thread: commits at the last chunk */
     uint64_t commits, batches;
+    uint64_t sweep_chunks;       /* under mu, with sweep_ns */
+    int64_t sweep_ns;
 
     store_wakeup_fn wakeup;
     void *wakeup_arg;
@@ -726,7 +732,33 @@ static void sweep_step(store *s)
     sweep_chunk(s);
     exec_simple(s->writer, "PRAGMA synchronous=FULL");
     end = clock_mono_ns();
-    s->sweep_resume_ns = end + (SWEEP_SHARE - 1) * (end - start);
+    /* commits is written by this thread only (under mu, for readers). */
+    if (s->commits == s->sweep_commits)
+        s->sweep_resume_ns = end;
+    else
+        s->sweep_resume_ns = end + (SWEEP_SHARE - 1) * (end - start);
+    s->sweep_commits = s->commits;
+    pthread_mutex_lock(&s->mu);
+    s->sweep_chunks++;
+    s->sweep_ns += end - start;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Waits on cv (mu held) until a group arrives or the next sweeping chunk is
+ * due; true when it is due. */
+static bool sweep_wait(store *s)
+{
+    int64_t wait = s->sweep_resume_ns - clock_mono_ns();
+    struct timespec ts;
+
+    if (wait <= 0)
+        return true;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wait += ts.tv_nsec;
+    ts.tv_sec += wait / 1000000000LL;
+    ts.tv_nsec = wait % 1000000000LL;
+    return pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT &&
+           !s->pending && !s->stopping;
 }
 
 static void *committer_main(void *arg)
@@ -739,8 +771,11 @@ static void *committer_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         while (!s->pending && !s->stopping) {
-            if (s->sweeping && !atomic_load(&s->full))
-                break;
+            if (s->sweeping && !atomic_load(&s->full)) {
+                if (sweep_wait(s))
+                    break;
+                continue;
+            }
             if (!atomic_load(&s->full) && !s->owed) {
                 pthread_cond_wait(&s->cv, &s->mu);
                 continue;
@@ -762,7 +797,8 @@ static void *committer_main(void *arg)
             commit_owed(s);
             if (stop)
                 return NULL;
-            if (s->sweeping && !atomic_load(&s->full))
+            if (s->sweeping && !atomic_load(&s->full) &&
+                clock_mono_ns() >= s->sweep_resume_ns)
                 sweep_step(s);
             continue;
         }
@@ -855,6 +891,14 @@ void store_stats(store *s, uint64_t *commits, uint64_t *batches)
     pthread_mutex_lock(&s->mu);
     *commits = s->commits;
     *batches = s->batches;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void store_sweep_stats(store *s, uint64_t *chunks, int64_t *ns)
+{
+    pthread_mutex_lock(&s->mu);
+    *chunks = s->sweep_chunks;
+    *ns = s->sweep_ns;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -156,4 +156,8 @@ int store_read_payload(store *s, uint64_t seq, char **body, size_t *body_len, ch
 /* Counters for metrics: commits made and batches they carried. */
 void store_stats(store *s, uint64_t *commits, uint64_t *batches);
 
+/* Background sweeping of deleted and purged rows: chunks done and the
+ * committer's time spent on them, in nanoseconds. */
+void store_sweep_stats(store *s, uint64_t *chunks, int64_t *ns);
+
 #endif
