@@ -744,21 +744,27 @@ static void sweep_step(store *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Waits on cv (mu held) for at most wait_ns; true when the time ran out. */
+static bool wait_cv_ns(store *s, int64_t wait_ns)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wait_ns += ts.tv_nsec;
+    ts.tv_sec += wait_ns / 1000000000LL;
+    ts.tv_nsec = wait_ns % 1000000000LL;
+    return pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT;
+}
+
 /* Waits on cv (mu held) until a group arrives or the next sweeping chunk is
  * due; true when it is due. */
 static bool sweep_wait(store *s)
 {
     int64_t wait = s->sweep_resume_ns - clock_mono_ns();
-    struct timespec ts;
 
     if (wait <= 0)
         return true;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    wait += ts.tv_nsec;
-    ts.tv_sec += wait / 1000000000LL;
-    ts.tv_nsec = wait % 1000000000LL;
-    return pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT &&
-           !s->pending && !s->stopping;
+    return wait_cv_ns(s, wait) && !s->pending && !s->stopping;
 }
 
 static void *committer_main(void *arg)
@@ -781,10 +787,7 @@ static void *committer_main(void *arg)
                 continue;
             }
             /* Full, or changes owed: look again every second. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+            if (wait_cv_ns(s, 1000000000LL))
                 break;
         }
         group = s->pending;

@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "core/clock.h"
 #include "store/store.h"
 
 #define KEPT 1
@@ -190,13 +190,6 @@ TEST(markers_left_by_a_crash_hide_and_get_swept)
     store_close(s);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 #define BIG 60000 /* 30 sweeping chunks */
 #define CLOSED_LOOP 150
 #define CLOSED_LOOP_NS 500000000LL
@@ -223,19 +216,19 @@ TEST(sweeping_yields_to_a_closed_loop_of_commits)
     /* A client that sends its next batch as soon as the last is answered
      * leaves the committer nothing to do between them, but is not idle. */
     uint64_t chunks0, chunks1;
-    int64_t swept0, swept1, start = now_ns();
+    int64_t swept0, swept1, start = clock_mono_ns();
     store_sweep_stats(s, &chunks0, &swept0);
     /* Long enough that one chunk is a small part of it, even where a
      * commit is quick (a tmpfs). */
     int sent = 0;
-    for (; sent < CLOSED_LOOP || now_ns() - start < CLOSED_LOOP_NS; sent++) {
+    for (; sent < CLOSED_LOOP || clock_mono_ns() - start < CLOSED_LOOP_NS; sent++) {
         b = store_batch_new();
         store_message m = {.seq = store_next_message_seq(s), .container = KEPT,
                            .message_id = "k", .body = "x", .body_len = 1};
         store_put_message(b, &m);
         CHECK_INT(commit(s, b), 0);
     }
-    int64_t elapsed = now_ns() - start;
+    int64_t elapsed = clock_mono_ns() - start;
     store_sweep_stats(s, &chunks1, &swept1);
     /* Paced at a tenth; a third leaves room for a slow machine. */
     CHECK(swept1 - swept0 <= elapsed / 3);
